@@ -1,0 +1,84 @@
+"""Who is calling: the authenticated principal and the declarative role checks.
+
+Routes declare who may call them with ``Depends(allow(Role.x, Role.y))``; a
+caller with another role gets 403. Row-level scope (organisation, region,
+actor) is NOT checked here but in each domain's ``permissions`` module, where
+out-of-scope records become 404.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+
+from casework.auth.models import User
+from casework.core.config import get_settings
+from casework.core.db import SessionDep
+from casework.core.errors import Forbidden, Unauthorized
+from casework.core.security import decode_access_token
+from casework.reference.vocabularies import Role
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID
+    username: str
+    role: Role
+    organization_id: uuid.UUID | None
+    organization_code: str | None
+    regions: frozenset[str]
+    actor_code: str | None
+
+    def covers_region(self, region: str) -> bool:
+        """Supervisors with no regions set cover every region; others only theirs."""
+        if self.role is Role.supervisor and not self.regions:
+            return True
+        return region in self.regions
+
+
+def get_current_principal(
+    session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    if not token:
+        raise Unauthorized()
+    claims = decode_access_token(token, key=get_settings().signing_key())
+    if claims is None:
+        raise Unauthorized("The access token is invalid or has expired.")
+    user = session.get(User, claims.user_id)
+    if user is None or not user.is_active or user.token_generation != claims.generation:
+        raise Unauthorized("The access token has been revoked.")
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        organization_id=user.organization_id,
+        organization_code=user.organization.code if user.organization else None,
+        regions=frozenset(user.regions or ()),
+        actor_code=user.actor_code,
+    )
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
+
+
+def allow(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting only the given roles (403 for the others)."""
+    allowed = frozenset(roles)
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(f"The {principal.role} role may not do this.")
+        return principal
+
+    check.__name__ = "allow_" + "_".join(sorted(allowed))
+    return check
+
+
+ANY_ROLE = tuple(Role)

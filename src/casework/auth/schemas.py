@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field, SecretStr, StringConstraints
+
+from casework.core.schemas import ReadModel, WriteModel
+from casework.reference.vocabularies import Role
+
+Username = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$", to_lower=True),
+]
+OrgCode = Annotated[
+    str, StringConstraints(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", to_upper=True)
+]
+ActorCode = Annotated[
+    str, StringConstraints(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", to_upper=True)
+]
+RegionCode = Annotated[str, StringConstraints(min_length=2, max_length=16, to_upper=True)]
+Password = Annotated[SecretStr, Field(min_length=1, max_length=256)]
+
+
+class Token(ReadModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until the token expires")
+
+
+class UserCreate(WriteModel):
+    username: Username
+    password: Password
+    role: Role
+    organization: OrgCode | None = Field(default=None, description="Organisation code")
+    regions: list[RegionCode] = Field(default_factory=list, max_length=50)
+    actor: ActorCode | None = Field(default=None, description="Referral actor code (focal points)")
+
+
+class UserUpdate(WriteModel):
+    password: Password | None = None
+    role: Role | None = None
+    organization: OrgCode | None = None
+    regions: list[RegionCode] | None = Field(default=None, max_length=50)
+    actor: ActorCode | None = None
+    is_active: bool | None = None
+
+
+class UserRead(ReadModel):
+    id: uuid.UUID
+    username: str
+    role: Role
+    organization: str | None
+    regions: list[str]
+    actor: str | None
+    is_active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrganizationCreate(WriteModel):
+    code: OrgCode
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class OrganizationRead(ReadModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    created_at: datetime

@@ -1,0 +1,313 @@
+"""Users, organisations, password login and its throttling. Services flush; callers commit."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+
+from sqlalchemy import case, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from casework.auth.models import LoginThrottle, Organization, User
+from casework.auth.principal import Principal
+from casework.auth.schemas import UserCreate, UserRead, UserUpdate
+from casework.core.config import Settings
+from casework.core.db import utcnow
+from casework.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests
+from casework.core.pagination import keyset_page
+from casework.core.security import hash_password, issue_access_token, verify_password
+from casework.reference.codesets import get_code_set
+from casework.reference.vocabularies import Role
+
+ROLES_NEEDING_ORGANIZATION = {
+    Role.supervisor,
+    Role.monitor,
+    Role.caseworker,
+    Role.gbv_caseworker,
+}
+
+
+# --- login -----------------------------------------------------------------------------
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
+def check_not_locked(session: Session, username: str) -> None:
+    throttle = session.get(LoginThrottle, normalize_username(username))
+    now = utcnow()
+    if throttle and throttle.locked_until and throttle.locked_until > now:
+        retry_after = math.ceil((throttle.locked_until - now).total_seconds())
+        raise TooManyRequests(
+            "Too many failed logins for this username; try again later.",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def record_failed_login(session: Session, username: str, settings: Settings) -> None:
+    """Count a failure atomically (one upsert), locking the username past the limit.
+
+    Kept for unknown usernames too, so the 429 does not reveal which exist.
+    """
+    name = normalize_username(username)
+    now = utcnow()
+    window_start = now - timedelta(seconds=settings.login_window_seconds)
+    table = LoginThrottle.__table__
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    window_expired = table.c.window_started_at < window_start
+    stmt = (
+        insert(table)
+        .values(username=name, failures=1, window_started_at=now, locked_until=None)
+        .on_conflict_do_update(
+            index_elements=[table.c.username],
+            set_={
+                "failures": case((window_expired, 1), else_=table.c.failures + 1),
+                "window_started_at": case((window_expired, now), else_=table.c.window_started_at),
+            },
+        )
+        .returning(table.c.failures)
+    )
+    failures = session.execute(stmt).scalar_one()
+    if failures >= settings.login_max_failures:
+        throttle = session.get(LoginThrottle, name, populate_existing=True)
+        assert throttle is not None
+        throttle.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
+        throttle.failures = 0
+        throttle.window_started_at = now
+    session.flush()
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None. Rehashes outdated hashes."""
+    name = normalize_username(username)
+    user = session.scalar(select(User).where(User.username == name))
+    valid, new_hash = verify_password(password, user.password_hash if user else None)
+    if user is None or not valid or not user.is_active:
+        return None
+    if new_hash:
+        user.password_hash = new_hash
+    session.execute(delete(LoginThrottle).where(LoginThrottle.username == name))
+    session.flush()
+    return user
+
+
+def access_token_for(user: User, settings: Settings) -> tuple[str, int]:
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    token = issue_access_token(
+        user_id=user.id,
+        generation=user.token_generation,
+        key=settings.signing_key(),
+        lifetime=lifetime,
+    )
+    return token, int(lifetime.total_seconds())
+
+
+# --- organisations ---------------------------------------------------------------------
+
+
+def get_organization_by_code(session: Session, code: str) -> Organization | None:
+    return session.scalar(select(Organization).where(Organization.code == code.upper()))
+
+
+def get_or_create_organization(session: Session, code: str, name: str | None = None) -> Organization:
+    organization = get_organization_by_code(session, code)
+    if organization is None:
+        organization = Organization(code=code.upper(), name=name or code.upper())
+        session.add(organization)
+        session.flush()
+    return organization
+
+
+def create_organization(session: Session, code: str, name: str) -> Organization:
+    if get_organization_by_code(session, code) is not None:
+        raise Conflict(f"Organisation {code} already exists.")
+    return get_or_create_organization(session, code, name)
+
+
+def list_organizations(session: Session) -> list[Organization]:
+    return list(session.scalars(select(Organization).order_by(Organization.code)))
+
+
+# --- users -----------------------------------------------------------------------------
+
+
+def _scope_errors(
+    role: Role,
+    organization: str | None,
+    regions: Iterable[str],
+    actor: str | None,
+    settings: Settings,
+) -> list[dict[str, object]]:
+    errors: list[dict[str, object]] = []
+    code_set = get_code_set(settings.code_set)
+    for index, region in enumerate(regions):
+        if not code_set.has_region(region):
+            errors.append(
+                {
+                    "loc": ["body", "regions", index],
+                    "msg": f"{region} is not a region P-code of {code_set.name}",
+                    "type": "region",
+                }
+            )
+    if role in ROLES_NEEDING_ORGANIZATION and not organization:
+        errors.append(
+            {"loc": ["body", "organization"], "msg": f"a {role} needs an organization", "type": "scope"}
+        )
+    if role is Role.monitor and not list(regions):
+        errors.append(
+            {"loc": ["body", "regions"], "msg": "a monitor needs at least one region", "type": "scope"}
+        )
+    if role is Role.actor_focal_point and not actor:
+        errors.append(
+            {"loc": ["body", "actor"], "msg": "a focal point needs an actor", "type": "scope"}
+        )
+    if role is not Role.actor_focal_point and actor:
+        errors.append(
+            {"loc": ["body", "actor"], "msg": "only focal points belong to an actor", "type": "scope"}
+        )
+    return errors
+
+
+def _check_password(password: str, settings: Settings) -> None:
+    if len(password) < settings.password_min_length:
+        raise InvalidInput(
+            "The password is too short.",
+            errors=[
+                {
+                    "loc": ["body", "password"],
+                    "msg": f"at least {settings.password_min_length} characters",
+                    "type": "password",
+                }
+            ],
+        )
+
+
+def create_user(
+    session: Session,
+    data: UserCreate,
+    settings: Settings,
+    *,
+    create_missing_organization: bool = False,
+) -> User:
+    errors = _scope_errors(data.role, data.organization, data.regions, data.actor, settings)
+    if errors:
+        raise InvalidInput("The user's role and scope do not fit.", errors=errors)
+    password = data.password.get_secret_value()
+    _check_password(password, settings)
+    if session.scalar(select(User.id).where(User.username == data.username)):
+        raise Conflict(f"The username {data.username} is taken.")
+    organization = None
+    if data.organization:
+        organization = (
+            get_or_create_organization(session, data.organization)
+            if create_missing_organization
+            else _existing_organization(session, data.organization)
+        )
+    user = User(
+        username=data.username,
+        password_hash=hash_password(password),
+        role=data.role.value,
+        organization=organization,
+        regions=sorted(set(data.regions)),
+        actor_code=data.actor,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _existing_organization(session: Session, code: str) -> Organization:
+    organization = get_organization_by_code(session, code)
+    if organization is None:
+        raise InvalidInput(
+            f"Unknown organisation {code}.",
+            errors=[{"loc": ["body", "organization"], "msg": "unknown organisation", "type": "ref"}],
+        )
+    return organization
+
+
+def update_user(
+    session: Session, user: User, changes: UserUpdate, settings: Settings, by: Principal
+) -> User:
+    fields = changes.model_dump(exclude_unset=True)
+    role = Role(fields.get("role") or user.role)
+    organization_code = (
+        fields["organization"]
+        if "organization" in fields
+        else (user.organization.code if user.organization else None)
+    )
+    regions = fields["regions"] if fields.get("regions") is not None else user.regions
+    actor = fields["actor"] if "actor" in fields else user.actor_code
+    errors = _scope_errors(role, organization_code, regions, actor, settings)
+    if errors:
+        raise InvalidInput("The user's role and scope do not fit.", errors=errors)
+    if user.id == by.user_id and (fields.get("is_active") is False or role is not Role.admin):
+        raise Conflict("An administrator cannot deactivate or demote their own account.")
+
+    revoke_tokens = False
+    if changes.password is not None:
+        password = changes.password.get_secret_value()
+        _check_password(password, settings)
+        user.password_hash = hash_password(password)
+        revoke_tokens = True
+    if role.value != user.role:
+        user.role = role.value
+        revoke_tokens = True
+    if "organization" in fields:
+        new_org = _existing_organization(session, organization_code) if organization_code else None
+        if new_org != user.organization:
+            user.organization = new_org
+            revoke_tokens = True
+    if fields.get("regions") is not None and sorted(set(regions)) != user.regions:
+        user.regions = sorted(set(regions))
+        revoke_tokens = True
+    if "actor" in fields and actor != user.actor_code:
+        user.actor_code = actor
+        revoke_tokens = True
+    if fields.get("is_active") is not None and fields["is_active"] != user.is_active:
+        user.is_active = fields["is_active"]
+        revoke_tokens = True
+    if revoke_tokens:
+        # Any change to who the user is or what they may see ends their sessions.
+        user.token_generation += 1
+    session.flush()
+    return user
+
+
+def get_user(session: Session, user_id: uuid.UUID) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def list_users(
+    session: Session, *, limit: int, cursor: str | None, role: Role | None = None
+) -> tuple[list[User], str | None]:
+    stmt = select(User)
+    if role is not None:
+        stmt = stmt.where(User.role == role.value)
+    return keyset_page(
+        session, stmt, created_at=User.created_at, record_id=User.id, limit=limit, cursor=cursor
+    )
+
+
+def to_read(user: User) -> UserRead:
+    return UserRead(
+        id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        organization=user.organization.code if user.organization else None,
+        regions=list(user.regions or []),
+        actor=user.actor_code,
+        is_active=user.is_active,
+        version=user.version,
+        created_at=user.created_at,
+        updated_at=user.updated_at,
+    )

@@ -1,0 +1,120 @@
+"""The ``casework`` command: migrate, demo, serve, create-user."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from casework.core.config import get_settings
+
+app = typer.Typer(help="casework: protection-monitoring case management.", no_args_is_help=True)
+err = Console(stderr=True)
+
+
+@app.command()
+def migrate(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Bring the database schema up to date (alembic upgrade)."""
+    from casework.core.db import get_engine
+    from casework.core.migrations import upgrade
+
+    with get_engine().begin() as connection:
+        upgrade(connection, revision)
+    typer.echo(f"database at {revision}")
+
+
+@app.command()
+def demo(
+    reset_passwords: Annotated[
+        bool, typer.Option(help="Give the demo users new passwords and print them again.")
+    ] = False,
+) -> None:
+    """Load demo organisations, users of every role and incidents (safe to run again)."""
+    from casework.demo import load_demo
+
+    load_demo(reset_passwords=reset_passwords)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    uvicorn.run(
+        "casework.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        server_header=False,
+        log_level="info",
+    )
+
+
+@app.command("create-user")
+def create_user(
+    username: Annotated[str, typer.Option(help="Login name")],
+    role: Annotated[str, typer.Option(help="admin, supervisor, monitor, caseworker, ...")],
+    organization: Annotated[
+        str | None, typer.Option(help="Organisation code; created if new")
+    ] = None,
+    region: Annotated[
+        list[str] | None, typer.Option(help="Region P-code (repeat for several)")
+    ] = None,
+    actor: Annotated[str | None, typer.Option(help="Referral actor code (focal points)")] = None,
+) -> None:
+    """Create a user. The password is read from standard input (one line, no prompt when piped)."""
+    from pydantic import ValidationError
+
+    from casework.auth import service as auth_service
+    from casework.auth.schemas import UserCreate
+    from casework.core.db import new_session
+    from casework.core.errors import ProblemError
+
+    password = _read_password()
+    try:
+        data = UserCreate(
+            username=username,
+            password=password,  # type: ignore[arg-type]
+            role=role,  # type: ignore[arg-type]
+            organization=organization,
+            regions=region or [],
+            actor=actor,
+        )
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            err.print(f"[red]{'.'.join(map(str, error['loc']))}: {error['msg']}[/red]")
+        raise typer.Exit(2) from None
+    with new_session() as session:
+        try:
+            user = auth_service.create_user(
+                session, data, get_settings(), create_missing_organization=True
+            )
+            session.commit()
+        except ProblemError as exc:
+            err.print(f"[red]{exc.detail}[/red]")
+            for error in exc.errors or []:
+                err.print(f"[red]  {'.'.join(map(str, error['loc'][1:]))}: {error['msg']}[/red]")
+            raise typer.Exit(2) from None
+        typer.echo(f"created {user.role} {user.username} ({user.id})")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return password
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        err.print("[red]no password on standard input[/red]")
+        raise typer.Exit(2)
+    return password
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

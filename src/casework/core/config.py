@@ -1,0 +1,120 @@
+"""Settings, read from the environment (prefix ``CASEWORK_``) and an optional ``.env`` file.
+
+Every setting is documented in the README's configuration table; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+INSECURE_SECRETS = {"changethis", "secret", "changeme", "development"}
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept URLs as people write them and pick the driver we ship.
+
+    ``postgresql://u@h/db`` and ``postgres://...`` become ``postgresql+psycopg://...``;
+    an explicit driver (``postgresql+psycopg://``) is kept as written.
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CASEWORK_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    env: Environment = Environment.development
+    data_dir: Path = Field(
+        default=DEFAULT_DATA_DIR,
+        description="Where the SQLite database and the development secret live.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means SQLite at <data_dir>/casework.db.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs access tokens. Generated once under data_dir in development.",
+    )
+    access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=15 * 60, ge=1)
+    login_lockout_seconds: int = Field(default=15 * 60, ge=1)
+    password_min_length: int = Field(default=10, ge=8)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    code_set: str = Field(
+        default="ocha-cod-ab-mli-2021-12-20",
+        description="Administrative code set new records are coded with.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_cors(cls, value: object) -> object:
+        """``CASEWORK_CORS_ORIGINS`` is a comma-separated list of origins."""
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Self:
+        if self.env is not Environment.production:
+            return self
+        problems = []
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if len(key) < 32 or key.lower() in INSECURE_SECRETS:
+            problems.append("CASEWORK_SECRET_KEY must be set to at least 32 random characters")
+        if not self.database_url:
+            problems.append("CASEWORK_DATABASE_URL must be set explicitly")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return normalize_database_url(self.database_url)
+        return f"sqlite:///{self.data_dir / 'casework.db'}"
+
+    def signing_key(self) -> str:
+        """The token signing key; in development, generated once and kept under data_dir."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        if self.env is Environment.production:  # pragma: no cover - the validator refuses it
+            raise RuntimeError("no secret key in production")
+        return _development_secret(self.data_dir)
+
+
+@lru_cache(maxsize=8)
+def _development_secret(data_dir: Path) -> str:
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

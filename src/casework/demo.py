@@ -1,0 +1,192 @@
+"""Demo data: organisations, one user of every role, and incidents across northern and central Mali.
+
+Idempotent: records have fixed ids or names and are created only when missing.
+Passwords are random and printed once, when a user is created (or with
+``--reset-passwords``). Refused in production.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.auth import service as auth_service
+from casework.auth.models import User
+from casework.auth.principal import Principal
+from casework.auth.schemas import UserCreate
+from casework.core.config import Environment, Settings, get_settings
+from casework.core.db import new_session
+from casework.core.security import hash_password
+from casework.incidents import service as incident_service
+from casework.incidents.schemas import IncidentCreate, Victims
+from casework.reference.codesets import get_code_set
+from casework.reference.vocabularies import (
+    IncidentType,
+    PerpetratorCategory,
+    PopulationGroup,
+    Role,
+    Urgency,
+)
+
+DEMO_NAMESPACE = uuid.UUID("6f1c2a0e-3b7d-4a51-9c1e-2f8a7d5b4c10")
+ORGANIZATIONS = {
+    "SPP": "Sahel Protection Partners (demo)",
+    "NRA": "Niger River Aid (demo)",
+}
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: Role
+    organization: str | None = None
+    regions: tuple[str, ...] = ()
+    actor: str | None = None
+
+
+DEMO_USERS = (
+    DemoUser("admin", Role.admin),
+    DemoUser("supervisor", Role.supervisor, "SPP", ("ML05", "ML06", "ML07", "ML08", "ML10")),
+    DemoUser("monitor.gao", Role.monitor, "SPP", ("ML07", "ML10")),
+    DemoUser("monitor.mopti", Role.monitor, "NRA", ("ML05", "ML06")),
+    DemoUser("caseworker", Role.caseworker, "SPP", ("ML07",)),
+    DemoUser("gbv.caseworker", Role.gbv_caseworker, "SPP", ("ML07",)),
+    DemoUser("focal.cvjr", Role.actor_focal_point, actor="CVJR"),
+    DemoUser("reporting", Role.reporting),
+)
+
+# Who submits the demo incidents of each region.
+SUBMITTER_BY_REGION = {
+    "ML07": "monitor.gao",  # Gao
+    "ML10": "monitor.gao",  # Ménaka
+    "ML05": "monitor.mopti",  # Mopti
+    "ML06": "monitor.mopti",  # Tombouctou
+    "ML08": "supervisor",  # Kidal
+}
+DEMO_INCIDENTS = 40
+
+
+def load_demo(*, reset_passwords: bool = False, console: Console | None = None) -> None:
+    settings = get_settings()
+    if settings.env is Environment.production:
+        raise SystemExit("casework demo is refused in production")
+    console = console or Console()
+    with new_session() as session:
+        passwords = _ensure_users(session, settings, reset_passwords=reset_passwords)
+        created = _ensure_incidents(session, settings)
+        session.commit()
+
+    # Plain aligned lines, never truncated: the passwords must be copyable.
+    console.print("[bold]casework demo users[/bold]")
+    header = f"{'username':<16} {'role':<18} {'org':<5} {'regions':<26} {'actor':<6} password"
+    console.print(header, highlight=False, soft_wrap=True)
+    for demo_user in DEMO_USERS:
+        password = passwords.get(demo_user.username, "(unchanged; --reset-passwords)")
+        console.print(
+            f"{demo_user.username:<16} {demo_user.role.value:<18} "
+            f"{demo_user.organization or '-':<5} {' '.join(demo_user.regions) or '-':<26} "
+            f"{demo_user.actor or '-':<6} {password}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if passwords:
+        console.print("[bold]These passwords are shown once. Note them now.[/bold]")
+    console.print(f"demo incidents: {created} created, {DEMO_INCIDENTS - created} already present")
+
+
+def _ensure_users(session: Session, settings: Settings, *, reset_passwords: bool) -> dict[str, str]:
+    passwords: dict[str, str] = {}
+    for code, name in ORGANIZATIONS.items():
+        auth_service.get_or_create_organization(session, code, name)
+    for demo_user in DEMO_USERS:
+        existing = session.scalar(select(User).where(User.username == demo_user.username))
+        password = secrets.token_urlsafe(12)
+        if existing is None:
+            auth_service.create_user(
+                session,
+                UserCreate(
+                    username=demo_user.username,
+                    password=password,
+                    role=demo_user.role,
+                    organization=demo_user.organization,
+                    regions=list(demo_user.regions),
+                    actor=demo_user.actor,
+                ),
+                settings,
+                create_missing_organization=True,
+            )
+            passwords[demo_user.username] = password
+        elif reset_passwords:
+            existing.password_hash = hash_password(password)
+            existing.token_generation += 1
+            passwords[demo_user.username] = password
+    session.flush()
+    return passwords
+
+
+def _principal(user: User) -> Principal:
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        organization_id=user.organization_id,
+        organization_code=user.organization.code if user.organization else None,
+        regions=frozenset(user.regions),
+        actor_code=user.actor_code,
+    )
+
+
+def _ensure_incidents(session: Session, settings: Settings) -> int:
+    code_set = get_code_set(settings.code_set)
+    users = {u.username: u for u in session.scalars(select(User))}
+    rng = random.Random(20170531)  # noqa: S311 - demo data, not security
+    today = datetime.now(UTC).date()
+    weighted_types = [
+        IncidentType.extortion,
+        IncidentType.extortion,
+        IncidentType.robbery,
+        IncidentType.robbery,
+        IncidentType.death_threat,
+        IncidentType.injury,
+        IncidentType.killing,
+        IncidentType.abduction,
+        IncidentType.early_forced_marriage,
+        IncidentType.property_destruction,
+        IncidentType.forced_displacement,
+        IncidentType.explosive_ordnance,
+    ]
+    regions = list(SUBMITTER_BY_REGION)
+    created = 0
+    for number in range(DEMO_INCIDENTS):
+        region = regions[number % len(regions)]
+        admin2 = rng.choice(code_set.regions[region].admin2).pcode
+        incident_type = rng.choice(weighted_types)
+        data = IncidentCreate(
+            id=uuid.uuid5(DEMO_NAMESPACE, f"incident-{number}"),
+            occurred_on=today - timedelta(days=rng.randint(1, 180)),
+            region=region,
+            admin2=admin2,
+            locality=None,
+            incident_type=incident_type,
+            perpetrator_category=rng.choice(list(PerpetratorCategory)),
+            population_group=rng.choice(list(PopulationGroup)),
+            victims=Victims(
+                female_adults=rng.randint(0, 2),
+                male_adults=rng.randint(0, 3),
+                female_children=rng.randint(0, 1),
+                male_children=rng.randint(0, 1),
+            ),
+            urgency=Urgency.urgent if rng.random() < 0.2 else Urgency.normal,
+            description=f"Demo {incident_type.value.replace('_', ' ')} report #{number}.",
+        )
+        submitter = _principal(users[SUBMITTER_BY_REGION[region]])
+        outcome = incident_service.create_incident(session, submitter, data, code_set.name)
+        created += outcome.created
+    return created

@@ -1,0 +1,87 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
+
+from casework import __version__
+from casework.auth.router import router as auth_router
+from casework.core.config import Settings, get_settings
+from casework.core.db import SessionDep
+from casework.core.errors import (
+    Problem,
+    ServiceUnavailable,
+    install_error_handlers,
+    problem_response,
+)
+from casework.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from casework.incidents.router import router as incidents_router
+from casework.reference.router import router as reference_router
+
+logger = logging.getLogger("casework")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="casework",
+        version=__version__,
+        description="Protection-monitoring case management. Errors are RFC 9457 problem+json.",
+    )
+    install_error_handlers(app)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        # Another request changed the row between our read and our write.
+        return problem_response(
+            412,
+            "The record was changed by someone else meanwhile; read it again.",
+            slug="stale-version",
+            title="Precondition failed",
+        )
+
+    # Outermost first: request id and headers wrap everything, including 413s.
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+            expose_headers=["ETag", "X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+
+    app.include_router(auth_router)
+    app.include_router(reference_router)
+    app.include_router(incidents_router)
+
+    @app.get("/health", tags=["operations"], summary="Liveness")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/ready",
+        tags=["operations"],
+        summary="Readiness: the database answers",
+        responses={503: {"model": Problem, "description": "Database unreachable"}},
+    )
+    def ready(session: SessionDep) -> dict[str, str]:
+        try:
+            session.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            logger.warning("readiness check failed: %s", type(exc).__name__)
+            raise ServiceUnavailable("The database is not reachable.") from exc
+        return {"status": "ready"}
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,213 @@
+"""The contract's controlled vocabularies, with English and French labels.
+
+Each vocabulary is a StrEnum (so the OpenAPI schema lists its codes) plus a
+label table served by ``GET /api/v1/reference``. A test checks that every code
+has both labels.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class IncidentType(StrEnum):
+    killing = "killing"
+    injury = "injury"
+    abduction = "abduction"
+    arbitrary_arrest = "arbitrary_arrest"
+    extortion = "extortion"
+    robbery = "robbery"
+    property_destruction = "property_destruction"
+    death_threat = "death_threat"
+    forced_recruitment = "forced_recruitment"
+    early_forced_marriage = "early_forced_marriage"
+    sgbv = "sgbv"
+    denial_of_access = "denial_of_access"
+    forced_displacement = "forced_displacement"
+    explosive_ordnance = "explosive_ordnance"
+    other = "other"
+
+
+class PerpetratorCategory(StrEnum):
+    armed_group = "armed_group"
+    security_forces = "security_forces"
+    criminal = "criminal"
+    community_member = "community_member"
+    family_member = "family_member"
+    unknown = "unknown"
+    other = "other"
+
+
+class PopulationGroup(StrEnum):
+    refugee = "refugee"
+    asylum_seeker = "asylum_seeker"
+    idp = "idp"
+    returned_idp = "returned_idp"
+    returnee = "returnee"
+    host_community = "host_community"
+    other = "other"
+
+
+class GbvType(StrEnum):
+    rape = "rape"
+    sexual_assault = "sexual_assault"
+    physical_assault = "physical_assault"
+    forced_marriage = "forced_marriage"
+    denial_of_resources = "denial_of_resources"
+    psychological_abuse = "psychological_abuse"
+
+
+class Service(StrEnum):
+    medical = "medical"
+    psychosocial = "psychosocial"
+    legal = "legal"
+    safety_security = "safety_security"
+    livelihood = "livelihood"
+    shelter = "shelter"
+    documentation = "documentation"
+    other = "other"
+
+
+class Concern(StrEnum):
+    documentation = "documentation"
+    medical = "medical"
+    financial_assistance = "financial_assistance"
+    income_generation = "income_generation"
+    education = "education"
+    shelter = "shelter"
+    legal = "legal"
+    security = "security"
+    family_reunification = "family_reunification"
+    resettlement = "resettlement"
+    repatriation = "repatriation"
+    other = "other"
+
+
+class Urgency(StrEnum):
+    normal = "normal"
+    urgent = "urgent"
+
+
+class IncidentStatus(StrEnum):
+    submitted = "submitted"
+    verified = "verified"
+    closed = "closed"
+
+
+class Role(StrEnum):
+    admin = "admin"
+    supervisor = "supervisor"
+    monitor = "monitor"
+    caseworker = "caseworker"
+    gbv_caseworker = "gbv_caseworker"
+    actor_focal_point = "actor_focal_point"
+    reporting = "reporting"
+
+
+# code -> (English, French)
+LABELS: dict[type[StrEnum], dict[str, tuple[str, str]]] = {
+    IncidentType: {
+        "killing": ("Killing", "Meurtre"),
+        "injury": ("Injury", "Blessure"),
+        "abduction": ("Abduction", "Enlèvement"),
+        "arbitrary_arrest": ("Arbitrary arrest or detention", "Arrestation ou détention arbitraire"),
+        "extortion": ("Extortion", "Extorsion"),
+        "robbery": ("Robbery", "Vol"),
+        "property_destruction": ("Destruction of property", "Destruction de biens"),
+        "death_threat": ("Death threat", "Menace de mort"),
+        "forced_recruitment": ("Forced recruitment", "Recrutement forcé"),
+        "early_forced_marriage": ("Early or forced marriage", "Mariage précoce ou forcé"),
+        "sgbv": ("Sexual and gender-based violence", "Violence sexuelle et basée sur le genre"),
+        "denial_of_access": ("Denial of access to services", "Déni d'accès aux services"),
+        "forced_displacement": ("Forced displacement", "Déplacement forcé"),
+        "explosive_ordnance": ("Explosive ordnance incident", "Incident lié aux engins explosifs"),
+        "other": ("Other", "Autre"),
+    },
+    PerpetratorCategory: {
+        "armed_group": ("Armed group", "Groupe armé"),
+        "security_forces": ("Security or defence forces", "Forces de défense et de sécurité"),
+        "criminal": ("Criminal", "Criminel"),
+        "community_member": ("Community member", "Membre de la communauté"),
+        "family_member": ("Family member", "Membre de la famille"),
+        "unknown": ("Unknown", "Inconnu"),
+        "other": ("Other", "Autre"),
+    },
+    PopulationGroup: {
+        "refugee": ("Refugee", "Réfugié"),
+        "asylum_seeker": ("Asylum seeker", "Demandeur d'asile"),
+        "idp": ("Internally displaced person", "Personne déplacée interne"),
+        "returned_idp": ("Returned IDP", "PDI retournée"),
+        "returnee": ("Returnee", "Rapatrié"),
+        "host_community": ("Host community", "Communauté hôte"),
+        "other": ("Other", "Autre"),
+    },
+    GbvType: {
+        "rape": ("Rape", "Viol"),
+        "sexual_assault": ("Sexual assault", "Agression sexuelle"),
+        "physical_assault": ("Physical assault", "Agression physique"),
+        "forced_marriage": ("Forced marriage", "Mariage forcé"),
+        "denial_of_resources": (
+            "Denial of resources, opportunities or services",
+            "Déni de ressources, d'opportunités ou de services",
+        ),
+        "psychological_abuse": (
+            "Psychological or emotional abuse",
+            "Violence psychologique ou émotionnelle",
+        ),
+    },
+    Service: {
+        "medical": ("Medical", "Médical"),
+        "psychosocial": ("Psychosocial support", "Soutien psychosocial"),
+        "legal": ("Legal assistance", "Assistance juridique"),
+        "safety_security": ("Safety and security", "Sûreté et sécurité"),
+        "livelihood": ("Livelihood", "Moyens de subsistance"),
+        "shelter": ("Shelter", "Abri"),
+        "documentation": ("Civil documentation", "Documentation civile"),
+        "other": ("Other", "Autre"),
+    },
+    Concern: {
+        "documentation": ("Documentation", "Documentation"),
+        "medical": ("Medical", "Médical"),
+        "financial_assistance": ("Financial assistance", "Assistance financière"),
+        "income_generation": ("Income-generating activities", "Activités génératrices de revenus"),
+        "education": ("Education", "Éducation"),
+        "shelter": ("Shelter", "Abri"),
+        "legal": ("Legal", "Juridique"),
+        "security": ("Security", "Sécurité"),
+        "family_reunification": ("Family reunification", "Regroupement familial"),
+        "resettlement": ("Resettlement", "Réinstallation"),
+        "repatriation": ("Voluntary repatriation", "Rapatriement volontaire"),
+        "other": ("Other", "Autre"),
+    },
+    Urgency: {
+        "normal": ("Normal", "Normale"),
+        "urgent": ("Urgent", "Urgente"),
+    },
+    IncidentStatus: {
+        "submitted": ("Submitted", "Soumis"),
+        "verified": ("Verified", "Vérifié"),
+        "closed": ("Closed", "Clôturé"),
+    },
+    Role: {
+        "admin": ("Administrator", "Administrateur"),
+        "supervisor": ("Supervisor", "Superviseur"),
+        "monitor": ("Protection monitor", "Moniteur de protection"),
+        "caseworker": ("Caseworker", "Gestionnaire de cas"),
+        "gbv_caseworker": ("GBV caseworker", "Gestionnaire de cas VBG"),
+        "actor_focal_point": ("Referral actor focal point", "Point focal d'acteur de référence"),
+        "reporting": ("Reporting tool", "Outil de rapportage"),
+    },
+}
+
+# Name under which each vocabulary appears in GET /reference.
+VOCABULARY_NAMES: dict[str, type[StrEnum]] = {
+    "incident_type": IncidentType,
+    "perpetrator_category": PerpetratorCategory,
+    "population_group": PopulationGroup,
+    "gbv_type": GbvType,
+    "service": Service,
+    "concern": Concern,
+    "urgency": Urgency,
+    "incident_status": IncidentStatus,
+    "role": Role,
+}
