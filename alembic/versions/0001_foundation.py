@@ -87,7 +87,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "female_adults >= 0 AND male_adults >= 0 AND female_children >= 0 AND male_children >= 0",
+            "female_adults >= 0 AND male_adults >= 0"
+            " AND female_children >= 0 AND male_children >= 0",
             name=op.f("ck_incidents_victims_not_negative"),
         ),
         sa.ForeignKeyConstraint(

@@ -81,8 +81,8 @@ def create_user(
     try:
         data = UserCreate(
             username=username,
-            password=password,  # type: ignore[arg-type]
-            role=role,  # type: ignore[arg-type]
+            password=password,
+            role=role,
             organization=organization,
             regions=region or [],
             actor=actor,
@@ -99,8 +99,9 @@ def create_user(
             session.commit()
         except ProblemError as exc:
             err.print(f"[red]{exc.detail}[/red]")
-            for error in exc.errors or []:
-                err.print(f"[red]  {'.'.join(map(str, error['loc'][1:]))}: {error['msg']}[/red]")
+            for problem in exc.errors or []:
+                where = ".".join(map(str, problem["loc"][1:]))
+                err.print(f"[red]  {where}: {problem['msg']}[/red]")
             raise typer.Exit(2) from None
         typer.echo(f"created {user.role} {user.username} ({user.id})")
 

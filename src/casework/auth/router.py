@@ -58,7 +58,12 @@ def read_me(session: SessionDep, principal: CurrentPrincipal) -> UserRead:
     return service.to_read(service.get_user(session, principal.user_id))
 
 
-@router.post("/users", response_model=UserRead, status_code=201, responses=problem_responses(401, 403, 409, 422))
+@router.post(
+    "/users",
+    response_model=UserRead,
+    status_code=201,
+    responses=problem_responses(401, 403, 409, 422),
+)
 def create_user(
     session: SessionDep, admin: AdminDep, body: UserCreate, response: Response
 ) -> UserRead:
@@ -79,7 +84,9 @@ def list_users(
     return Page(items=[service.to_read(u) for u in users], next_cursor=next_cursor)
 
 
-@router.get("/users/{user_id}", response_model=UserRead, responses=problem_responses(401, 403, 404, 422))
+@router.get(
+    "/users/{user_id}", response_model=UserRead, responses=problem_responses(401, 403, 404, 422)
+)
 def read_user(
     session: SessionDep, admin: AdminDep, user_id: uuid.UUID, response: Response
 ) -> UserRead:

@@ -25,7 +25,7 @@ Password = Annotated[SecretStr, Field(min_length=1, max_length=256)]
 
 class Token(ReadModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type
     expires_in: int = Field(description="Seconds until the token expires")
 
 

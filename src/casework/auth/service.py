@@ -57,21 +57,22 @@ def record_failed_login(session: Session, username: str, settings: Settings) -> 
     name = normalize_username(username)
     now = utcnow()
     window_start = now - timedelta(seconds=settings.login_window_seconds)
-    table = LoginThrottle.__table__
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    window_expired = table.c.window_started_at < window_start
+    window_expired = LoginThrottle.window_started_at < window_start
     stmt = (
-        insert(table)
+        insert(LoginThrottle)
         .values(username=name, failures=1, window_started_at=now, locked_until=None)
         .on_conflict_do_update(
-            index_elements=[table.c.username],
+            index_elements=["username"],
             set_={
-                "failures": case((window_expired, 1), else_=table.c.failures + 1),
-                "window_started_at": case((window_expired, now), else_=table.c.window_started_at),
+                "failures": case((window_expired, 1), else_=LoginThrottle.failures + 1),
+                "window_started_at": case(
+                    (window_expired, now), else_=LoginThrottle.window_started_at
+                ),
             },
         )
-        .returning(table.c.failures)
+        .returning(LoginThrottle.failures)
     )
     failures = session.execute(stmt).scalar_one()
     if failures >= settings.login_max_failures:
@@ -115,7 +116,9 @@ def get_organization_by_code(session: Session, code: str) -> Organization | None
     return session.scalar(select(Organization).where(Organization.code == code.upper()))
 
 
-def get_or_create_organization(session: Session, code: str, name: str | None = None) -> Organization:
+def get_or_create_organization(
+    session: Session, code: str, name: str | None = None
+) -> Organization:
     organization = get_organization_by_code(session, code)
     if organization is None:
         organization = Organization(code=code.upper(), name=name or code.upper())
@@ -157,11 +160,19 @@ def _scope_errors(
             )
     if role in ROLES_NEEDING_ORGANIZATION and not organization:
         errors.append(
-            {"loc": ["body", "organization"], "msg": f"a {role} needs an organization", "type": "scope"}
+            {
+                "loc": ["body", "organization"],
+                "msg": f"a {role} needs an organization",
+                "type": "scope",
+            }
         )
     if role is Role.monitor and not list(regions):
         errors.append(
-            {"loc": ["body", "regions"], "msg": "a monitor needs at least one region", "type": "scope"}
+            {
+                "loc": ["body", "regions"],
+                "msg": "a monitor needs at least one region",
+                "type": "scope",
+            }
         )
     if role is Role.actor_focal_point and not actor:
         errors.append(
@@ -169,7 +180,11 @@ def _scope_errors(
         )
     if role is not Role.actor_focal_point and actor:
         errors.append(
-            {"loc": ["body", "actor"], "msg": "only focal points belong to an actor", "type": "scope"}
+            {
+                "loc": ["body", "actor"],
+                "msg": "only focal points belong to an actor",
+                "type": "scope",
+            }
         )
     return errors
 
@@ -227,7 +242,9 @@ def _existing_organization(session: Session, code: str) -> Organization:
     if organization is None:
         raise InvalidInput(
             f"Unknown organisation {code}.",
-            errors=[{"loc": ["body", "organization"], "msg": "unknown organisation", "type": "ref"}],
+            errors=[
+                {"loc": ["body", "organization"], "msg": "unknown organisation", "type": "ref"}
+            ],
         )
     return organization
 
@@ -237,13 +254,11 @@ def update_user(
 ) -> User:
     fields = changes.model_dump(exclude_unset=True)
     role = Role(fields.get("role") or user.role)
-    organization_code = (
-        fields["organization"]
-        if "organization" in fields
-        else (user.organization.code if user.organization else None)
+    organization_code = fields.get(
+        "organization", user.organization.code if user.organization else None
     )
     regions = fields["regions"] if fields.get("regions") is not None else user.regions
-    actor = fields["actor"] if "actor" in fields else user.actor_code
+    actor = fields.get("actor", user.actor_code)
     errors = _scope_errors(role, organization_code, regions, actor, settings)
     if errors:
         raise InvalidInput("The user's role and scope do not fit.", errors=errors)

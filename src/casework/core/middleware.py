@@ -42,9 +42,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = _header(scope, b"x-request-id")
-        request_id = (
-            incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        )
+        request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         is_docs = scope["path"] in ("/docs", "/redoc") or scope["path"].startswith("/docs/")
 

@@ -13,7 +13,9 @@ from sqlalchemy.engine import Connection
 def find_alembic_ini() -> Path:
     """alembic.ini from CASEWORK_ALEMBIC_INI, the working directory, or the source checkout."""
     candidates = [
-        Path(os.environ["CASEWORK_ALEMBIC_INI"]) if os.environ.get("CASEWORK_ALEMBIC_INI") else None,
+        Path(os.environ["CASEWORK_ALEMBIC_INI"])
+        if os.environ.get("CASEWORK_ALEMBIC_INI")
+        else None,
         Path.cwd() / "alembic.ini",
         Path(__file__).resolve().parents[3] / "alembic.ini",
     ]

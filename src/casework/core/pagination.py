@@ -55,7 +55,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 def keyset_page(
     session: Session,
-    stmt: Select[tuple[Row]],
+    stmt: Select[Row],
     *,
     created_at: InstrumentedAttribute[datetime],
     record_id: InstrumentedAttribute[uuid.UUID],

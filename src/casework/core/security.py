@@ -10,8 +10,8 @@ from functools import lru_cache
 import jwt
 from pwdlib import PasswordHash
 
-TOKEN_ALGORITHM = "HS256"
-TOKEN_AUDIENCE = "casework"
+TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
+TOKEN_AUDIENCE = "casework"  # noqa: S105 - an audience claim, not a secret
 
 
 @lru_cache

@@ -9,7 +9,6 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.auth.models import Organization
-
 from casework.core.db import Base, TimestampMixin
 
 
@@ -47,7 +46,8 @@ class Incident(TimestampMixin, Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint(
-            "female_adults >= 0 AND male_adults >= 0 AND female_children >= 0 AND male_children >= 0",
+            "female_adults >= 0 AND male_adults >= 0"
+            " AND female_children >= 0 AND male_children >= 0",
             name="victims_not_negative",
         ),
         # Keyset pagination (newest first) and the organisation-scoped list.

@@ -1,11 +1,10 @@
 """Who may do what with incidents: the one place for their row-level scope.
 
-| role                       | create          | read                          | edit                   |
-|----------------------------|-----------------|-------------------------------|------------------------|
-| supervisor                 | in their regions| incidents in their regions    | in their regions       |
-| monitor                    | in their regions| their organisation's          | their org's, in region |
-| caseworker, gbv_caseworker | -               | their organisation's          | -                      |
-| admin, focal point, reporting | -            | - (403)                       | -                      |
+- supervisor: create, read and edit in their regions (every region if none set);
+- monitor: create in their regions; read their organisation's incidents; edit
+  those of their organisation that lie in their regions;
+- caseworker, gbv_caseworker: read their organisation's incidents (to refer);
+- admin, actor_focal_point, reporting: no record-level access (403).
 
 Every get and list goes through ``readable()``: records outside it are 404.
 """
@@ -42,9 +41,8 @@ def may_edit(principal: Principal, incident: Incident) -> bool:
     if principal.role is Role.supervisor:
         return principal.covers_region(incident.region)
     if principal.role is Role.monitor:
-        return (
-            incident.organization_id == principal.organization_id
-            and principal.covers_region(incident.region)
+        return incident.organization_id == principal.organization_id and principal.covers_region(
+            incident.region
         )
     return False
 

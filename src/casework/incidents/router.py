@@ -42,9 +42,7 @@ Editor = Annotated[Principal, Depends(allow(*permissions.EDITORS))]
 def create_incident(
     session: SessionDep, principal: Creator, body: IncidentCreate, response: Response
 ) -> IncidentRead:
-    outcome = incident_service.create_incident(
-        session, principal, body, get_settings().code_set
-    )
+    outcome = incident_service.create_incident(session, principal, body, get_settings().code_set)
     if not outcome.created:
         response.status_code = 200
     set_etag(response, outcome.incident.version)
@@ -58,9 +56,7 @@ def create_incident(
     summary="Submit up to 500 incidents; each item succeeds or fails on its own",
 )
 def create_batch(session: SessionDep, principal: Creator, body: IncidentBatch) -> BatchResult:
-    results = incident_service.create_batch(
-        session, principal, body.items, get_settings().code_set
-    )
+    results = incident_service.create_batch(session, principal, body.items, get_settings().code_set)
     return BatchResult(results=[result for result, _ in results])
 
 

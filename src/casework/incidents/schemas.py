@@ -27,7 +27,8 @@ def _not_in_future(value: date) -> date:
 
 PastDate = Annotated[date, AfterValidator(_not_in_future)]
 PCode = Annotated[
-    str, StringConstraints(min_length=2, max_length=16, pattern=r"^[A-Za-z]{2}[0-9]+$", to_upper=True)
+    str,
+    StringConstraints(min_length=2, max_length=16, pattern=r"^[A-Za-z]{2}[0-9]+$", to_upper=True),
 ]
 Locality = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=10_000)]

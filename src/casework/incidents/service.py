@@ -144,7 +144,12 @@ def create_batch(
                 outcome = create_incident(session, principal, data, code_set)
         except ProblemError as exc:
             results.append(
-                (BatchItemResult(index=index, id=item_id, status=exc.status, error=problem_of(exc)), None)
+                (
+                    BatchItemResult(
+                        index=index, id=item_id, status=exc.status, error=problem_of(exc)
+                    ),
+                    None,
+                )
             )
             continue
         status = 201 if outcome.created else 200
@@ -217,17 +222,18 @@ def update_incident(
         raise Forbidden("Only supervisors change an incident's status.")
 
     region = fields.get("region", incident.region)
-    admin2 = fields["admin2"] if "admin2" in fields else incident.admin2
+    admin2 = fields.get("admin2", incident.admin2)
     if "region" in fields or "admin2" in fields:
         check_location(region, admin2, code_set)
         if not principal.covers_region(region):
             raise Forbidden(f"You may not move incidents to region {region}.")
         incident.region, incident.admin2, incident.code_set = region, admin2, code_set
 
-    victims = fields.pop("victims", None)
-    if victims is not None:
-        for name in VICTIM_FIELDS:
-            setattr(incident, name, victims[name])
+    fields.pop("victims", None)
+    if changes.victims is not None:
+        # The counts are replaced as a whole: unsent counts are 0, as on create.
+        for name, value in changes.victims.model_dump().items():
+            setattr(incident, name, value)
     for name in (
         "occurred_on",
         "locality",
@@ -253,15 +259,15 @@ def to_read(incident: Incident, principal: Principal) -> IncidentRead:
         admin2=incident.admin2,
         code_set=incident.code_set,
         locality=incident.locality,
-        incident_type=incident.incident_type,  # type: ignore[arg-type]
-        perpetrator_category=incident.perpetrator_category,  # type: ignore[arg-type]
-        population_group=incident.population_group,  # type: ignore[arg-type]
+        incident_type=incident.incident_type,
+        perpetrator_category=incident.perpetrator_category,
+        population_group=incident.population_group,
         victims=Victims(**{name: getattr(incident, name) for name in VICTIM_FIELDS}),
-        urgency=incident.urgency,  # type: ignore[arg-type]
+        urgency=incident.urgency,
         description=incident.description
         if permissions.sees_description(principal, incident)
         else None,
-        status=incident.status,  # type: ignore[arg-type]
+        status=incident.status,
         organization=incident.organization.code,
         reported_by=incident.reported_by_id,
         version=incident.version,

@@ -8,6 +8,7 @@ coded with and validation always names the code set it checks against.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -49,9 +50,9 @@ def code_sets() -> dict[str, CodeSet]:
     rows_by_set: dict[str, list[dict[str, str]]] = {}
     package = resources.files("casework.reference") / "data"
     for filename in DATA_FILES:
-        with (package / filename).open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                rows_by_set.setdefault(row["code_set"], []).append(row)
+        text = (package / filename).read_text(encoding="utf-8")
+        for row in csv.DictReader(io.StringIO(text, newline="")):
+            rows_by_set.setdefault(row["code_set"], []).append(row)
 
     loaded: dict[str, CodeSet] = {}
     for name, rows in rows_by_set.items():

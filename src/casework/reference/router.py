@@ -35,7 +35,11 @@ def read_reference() -> ReferenceRead:
         ],
         vocabularies={
             name: [
-                Term(code=member.value, en=LABELS[enum][member.value][0], fr=LABELS[enum][member.value][1])
+                Term(
+                    code=member.value,
+                    en=LABELS[enum][member.value][0],
+                    fr=LABELS[enum][member.value][1],
+                )
                 for member in enum
             ]
             for name, enum in VOCABULARY_NAMES.items()

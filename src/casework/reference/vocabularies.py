@@ -110,7 +110,10 @@ LABELS: dict[type[StrEnum], dict[str, tuple[str, str]]] = {
         "killing": ("Killing", "Meurtre"),
         "injury": ("Injury", "Blessure"),
         "abduction": ("Abduction", "Enlèvement"),
-        "arbitrary_arrest": ("Arbitrary arrest or detention", "Arrestation ou détention arbitraire"),
+        "arbitrary_arrest": (
+            "Arbitrary arrest or detention",
+            "Arrestation ou détention arbitraire",
+        ),
         "extortion": ("Extortion", "Extorsion"),
         "robbery": ("Robbery", "Vol"),
         "property_destruction": ("Destruction of property", "Destruction de biens"),

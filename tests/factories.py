@@ -1,0 +1,167 @@
+"""Test data builders: users of every role in two organisations, and incidents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from casework.auth import service as auth_service
+from casework.auth.models import Organization, User
+from casework.auth.principal import Principal
+from casework.core.config import get_settings
+from casework.core.security import hash_password, issue_access_token
+from casework.incidents import service as incident_service
+from casework.incidents.models import Incident
+from casework.incidents.schemas import IncidentCreate
+from casework.reference.vocabularies import Role
+
+PASSWORD = "correct horse battery staple"
+
+
+@lru_cache
+def password_hash() -> str:
+    # Argon2 is slow on purpose; hash the shared test password once per run.
+    return hash_password(PASSWORD)
+
+
+def make_org(session: Session, code: str) -> Organization:
+    return auth_service.get_or_create_organization(session, code, f"{code} (test)")
+
+
+def make_user(
+    session: Session,
+    username: str,
+    role: Role,
+    organization: Organization | None = None,
+    regions: tuple[str, ...] = (),
+    actor: str | None = None,
+) -> User:
+    user = User(
+        username=username,
+        password_hash=password_hash(),
+        role=role.value,
+        organization=organization,
+        regions=sorted(regions),
+        actor_code=actor,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def token_for(user: User, lifetime: timedelta = timedelta(minutes=30)) -> str:
+    return issue_access_token(
+        user_id=user.id,
+        generation=user.token_generation,
+        key=get_settings().signing_key(),
+        lifetime=lifetime,
+    )
+
+
+def auth(user: User) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(user)}"}
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        organization_id=user.organization_id,
+        organization_code=user.organization.code if user.organization else None,
+        regions=frozenset(user.regions),
+        actor_code=user.actor_code,
+    )
+
+
+def incident_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "occurred_on": (datetime.now(UTC).date() - timedelta(days=3)).isoformat(),
+        "region": "ML07",
+        "admin2": "ML0701",
+        "locality": "Ansongo market",
+        "incident_type": "extortion",
+        "perpetrator_category": "armed_group",
+        "population_group": "idp",
+        "victims": {"female_adults": 1, "male_adults": 2},
+        "urgency": "normal",
+        "description": "Extortion at a checkpoint on the Ansongo road.",
+    }
+    body.update(overrides)
+    return body
+
+
+def make_incident(session: Session, by: User, **overrides: Any) -> Incident:
+    data = IncidentCreate.model_validate(incident_body(**overrides))
+    outcome = incident_service.create_incident(
+        session, principal_of(by), data, get_settings().code_set
+    )
+    return outcome.incident
+
+
+@dataclass
+class World:
+    """Two organisations (A works in Gao ML07, B in Mopti ML05) and one user per role."""
+
+    org_a: Organization
+    org_b: Organization
+    users: dict[str, User] = field(default_factory=dict)
+    incidents: dict[str, Incident] = field(default_factory=dict)
+
+    def user(self, name: str) -> User:
+        return self.users[name]
+
+    def by_role(self, role: Role) -> User:
+        """The organisation-A (or unscoped) user of a role, as used by the role matrix."""
+        return self.users[ROLE_REPRESENTATIVE[role]]
+
+
+ROLE_REPRESENTATIVE = {
+    Role.admin: "admin",
+    Role.supervisor: "supervisor_a",
+    Role.monitor: "monitor_a",
+    Role.caseworker: "caseworker_a",
+    Role.gbv_caseworker: "gbv_a",
+    Role.actor_focal_point: "focal_cvjr",
+    Role.reporting: "reporting",
+}
+
+
+def build_world(session: Session) -> World:
+    org_a, org_b = make_org(session, "ORGA"), make_org(session, "ORGB")
+    world = World(org_a=org_a, org_b=org_b)
+    specs: list[tuple[str, Role, Organization | None, tuple[str, ...], str | None]] = [
+        ("admin", Role.admin, None, (), None),
+        ("supervisor_a", Role.supervisor, org_a, ("ML07",), None),
+        ("supervisor_mopti", Role.supervisor, org_b, ("ML05",), None),
+        ("supervisor_all", Role.supervisor, org_b, (), None),
+        ("monitor_a", Role.monitor, org_a, ("ML07",), None),
+        ("monitor_a2", Role.monitor, org_a, ("ML07", "ML10"), None),
+        ("monitor_b", Role.monitor, org_b, ("ML05",), None),
+        ("caseworker_a", Role.caseworker, org_a, (), None),
+        ("caseworker_b", Role.caseworker, org_b, (), None),
+        ("gbv_a", Role.gbv_caseworker, org_a, (), None),
+        ("focal_cvjr", Role.actor_focal_point, None, (), "CVJR"),
+        ("reporting", Role.reporting, None, (), None),
+    ]
+    for username, role, organization, regions, actor in specs:
+        world.users[username] = make_user(session, username, role, organization, regions, actor)
+    world.incidents["a_gao"] = make_incident(session, world.user("monitor_a"))
+    world.incidents["b_mopti"] = make_incident(
+        session,
+        world.user("monitor_b"),
+        region="ML05",
+        admin2="ML0506",
+        incident_type="robbery",
+        description="Cattle stolen near Mopti.",
+    )
+    session.flush()
+    return world
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
