@@ -54,6 +54,9 @@ def get_current_principal(
     user = session.get(User, claims.user_id)
     if user is None or not user.is_active or user.token_generation != claims.generation:
         raise Unauthorized("The access token has been revoked.")
+    # The identity map holds objects weakly: keep the caller's user (and its
+    # organisation) alive for the request so services find them without a query.
+    session.info["current_user"] = user
     return Principal(
         user_id=user.id,
         username=user.username,

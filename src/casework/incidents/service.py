@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from casework.auth.models import Organization
 from casework.auth.principal import Principal
 from casework.core.concurrency import check_if_match
 from casework.core.errors import (
@@ -103,16 +104,23 @@ def create_incident(
         urgency=data.urgency.value,
         description=data.description,
         status=IncidentStatus.submitted.value,
-        organization_id=principal.organization_id,
+        # From the identity map (authentication loaded it): no extra query.
+        organization=session.get(Organization, principal.organization_id),
         reported_by_id=principal.user_id,
         create_fingerprint=body_fingerprint,
         **data.victims.model_dump(),
     )
+    if data.id is None:
+        # A server-made uuid4 cannot collide: no savepoint needed.
+        session.add(incident)
+        session.flush()
+        return CreateOutcome(incident, created=True)
     try:
+        # A client-chosen id may be racing its own retry: isolate the INSERT so
+        # that a duplicate key leaves the transaction usable (PostgreSQL).
         with session.begin_nested():
             session.add(incident)
     except IntegrityError:
-        # The same id was created concurrently (a retry racing its original).
         session.expunge(incident)
         existing = session.get(Incident, incident.id, populate_existing=True)
         if existing is None:
