@@ -12,6 +12,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from casework.core.config import get_settings
+from casework.core.crypto import EncryptedText
 from casework.core.db import UTCDateTime, create_db_engine
 from casework.models import Base
 
@@ -26,6 +27,8 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Render our UTC TypeDecorator as the plain type: revisions never import app code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, EncryptedText):
+        return "sa.Text()"
     return False
 
 

@@ -20,6 +20,10 @@ import pytest
 # Settings for the whole test process, before casework reads any.
 os.environ["CASEWORK_ENV"] = "test"
 os.environ["CASEWORK_SECRET_KEY"] = "test-secret-key-" + "x" * 32
+# Fixed test keys (base64 of 32 bytes each); never used anywhere else.
+os.environ["CASEWORK_ENCRYPTION_KEYS"] = "t1:" + "dGVzdC1lbmNyeXB0aW9uLWtleS0xLTMyLWJ5dGVzISE="
+os.environ["CASEWORK_BLIND_INDEX_KEY"] = "dGVzdC1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMhISE="
+os.environ.pop("CASEWORK_ENCRYPTION_ACTIVE_KEY", None)
 os.environ.pop("CASEWORK_DATABASE_URL", None)
 
 from fastapi import FastAPI

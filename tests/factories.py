@@ -12,12 +12,24 @@ from sqlalchemy.orm import Session
 from casework.auth import service as auth_service
 from casework.auth.models import Organization, User
 from casework.auth.principal import Principal
+from casework.consent import service as consent_service
+from casework.consent.models import Consent
+from casework.consent.schemas import ConsentCreate
 from casework.core.config import get_settings
 from casework.core.security import hash_password, issue_access_token
 from casework.incidents import service as incident_service
 from casework.incidents.models import Incident
 from casework.incidents.schemas import IncidentCreate
+from casework.persons import service as person_service
+from casework.persons.models import Person
+from casework.persons.schemas import PersonCreate
 from casework.reference.vocabularies import Role
+from casework.referrals import service as referral_service
+from casework.referrals.models import Referral
+from casework.referrals.schemas import ReferralCreate, ReferralTransition
+from casework.sgbv import service as sgbv_service
+from casework.sgbv.models import SgbvCase
+from casework.sgbv.schemas import SgbvCaseCreate
 
 PASSWORD = "correct horse battery staple"
 
@@ -103,6 +115,87 @@ def make_incident(session: Session, by: User, **overrides: Any) -> Incident:
     return outcome.incident
 
 
+def person_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "registration_number": "MLI-GAO-000123",
+        "full_name": "Aminata Maïga",
+        "phone": "+223 76 12 34 56",
+        "sex": "female",
+        "birth_year": 1991,
+        "nationality": "MLI",
+        "population_group": "idp",
+        "region": "ML07",
+    }
+    body.update(overrides)
+    return body
+
+
+def case_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "survivor_code": "GAO-2026-001",
+        "gbv_type": "physical_assault",
+        "occurred_on": (datetime.now(UTC).date() - timedelta(days=10)).isoformat(),
+        "region": "ML07",
+        "admin2": "ML0703",
+        "services_needed": ["medical", "psychosocial"],
+        "narrative": "Survivor assaulted while collecting firewood outside the site.",
+    }
+    body.update(overrides)
+    return body
+
+
+def consent_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "purpose": "services",
+        "actors": ["CVJR"],
+        "services": ["legal", "psychosocial"],
+        "given_by": "person",
+        "given_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+    }
+    body.update(overrides)
+    return body
+
+
+def make_person(session: Session, by: User, **overrides: Any) -> Person:
+    data = PersonCreate.model_validate(person_body(**overrides))
+    person, _ = person_service.create_person(
+        session, principal_of(by), data, get_settings().code_set
+    )
+    return person
+
+
+def make_case(session: Session, by: User, **overrides: Any) -> SgbvCase:
+    data = SgbvCaseCreate.model_validate(case_body(**overrides))
+    case, _ = sgbv_service.open_case(session, principal_of(by), data, get_settings().code_set)
+    return case
+
+
+def make_consent(session: Session, by: User, **overrides: Any) -> Consent:
+    data = ConsentCreate.model_validate(consent_body(**overrides))
+    consent, _ = consent_service.record_consent(session, principal_of(by), data)
+    return consent
+
+
+def make_referral(
+    session: Session, by: User, *, to: tuple[str, ...] = (), **fields: Any
+) -> Referral:
+    """Create a referral and walk it through the given statuses."""
+    body = {"actor": "CVJR", "services": ["legal"], **fields}
+    referral, _ = referral_service.create_referral(
+        session, principal_of(by), ReferralCreate.model_validate(body)
+    )
+    for status in to:
+        referral_service.transition(
+            session,
+            principal_of(by),
+            referral,
+            ReferralTransition(to=status, note="ok" if status == "declined" else None),
+            get_settings(),
+            if_match=None,
+        )
+    return referral
+
+
 @dataclass
 class World:
     """Two organisations (A works in Gao ML07, B in Mopti ML05) and one user per role."""
@@ -111,6 +204,10 @@ class World:
     org_b: Organization
     users: dict[str, User] = field(default_factory=dict)
     incidents: dict[str, Incident] = field(default_factory=dict)
+    persons: dict[str, Person] = field(default_factory=dict)
+    cases: dict[str, SgbvCase] = field(default_factory=dict)
+    consents: dict[str, Consent] = field(default_factory=dict)
+    referrals: dict[str, Referral] = field(default_factory=dict)
 
     def user(self, name: str) -> User:
         return self.users[name]
@@ -151,6 +248,40 @@ def build_world(session: Session) -> World:
     for username, role, organization, regions, actor in specs:
         world.users[username] = make_user(session, username, role, organization, regions, actor)
     world.incidents["a_gao"] = make_incident(session, world.user("monitor_a"))
+    world.persons["a"] = make_person(session, world.user("caseworker_a"))
+    world.persons["b"] = make_person(
+        session,
+        world.user("caseworker_b"),
+        registration_number="MLI-MOP-000777",
+        full_name="Oumar Cissé",
+        sex="male",
+        region="ML05",
+    )
+    world.cases["a"] = make_case(session, world.user("gbv_a"))
+    world.consents["a"] = make_consent(
+        session, world.user("caseworker_a"), person_id=str(world.persons["a"].id)
+    )
+    make_consent(
+        session,
+        world.user("gbv_a"),
+        sgbv_case_id=str(world.cases["a"].id),
+        given_by="survivor",
+        services=["legal", "psychosocial"],
+    )
+    world.referrals["person_sent"] = make_referral(
+        session, world.user("caseworker_a"), person_id=str(world.persons["a"].id), to=("sent",)
+    )
+    world.referrals["sgbv_sent"] = make_referral(
+        session,
+        world.user("gbv_a"),
+        sgbv_case_id=str(world.cases["a"].id),
+        services=["psychosocial"],
+        note="Survivor prefers a female counsellor.",
+        to=("sent",),
+    )
+    world.referrals["draft"] = make_referral(
+        session, world.user("caseworker_a"), person_id=str(world.persons["a"].id)
+    )
     world.incidents["b_mopti"] = make_incident(
         session,
         world.user("monitor_b"),

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from casework.reference.vocabularies import Role
-from tests.factories import World, auth, incident_body
+from tests.factories import World, auth, case_body, consent_body, incident_body, person_body
 
 A, S, M, C, G, F, R = (
     Role.admin,
@@ -102,6 +102,129 @@ MATRIX = [
         frozenset({S, M}),
         path=_incident_url,
         body=lambda w: {"locality": "Ansongo"},
+    ),
+]
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
+
+
+HANDLE_PERSONS = frozenset({S, C, G})
+HANDLE_SGBV = frozenset({S, G})
+READ_REFERRALS = frozenset({S, C, G, F})
+NOT_REPORTING = ALL - {R}
+
+MATRIX += [
+    Endpoint("GET", "/api/v1/actors", NOT_REPORTING),
+    Endpoint(
+        "POST",
+        "/api/v1/actors",
+        frozenset({A}),
+        ok=201,
+        body=lambda w: {"code": _unique("HC"), "name": "Health centre", "services": ["medical"]},
+    ),
+    Endpoint("GET", "/api/v1/actors/{code}", NOT_REPORTING, path=lambda w: "/api/v1/actors/CVJR"),
+    Endpoint(
+        "PATCH",
+        "/api/v1/actors/{code}",
+        frozenset({A}),
+        path=lambda w: "/api/v1/actors/RRM",
+        body=lambda w: {"name": "Rapid Response Mechanism"},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/persons",
+        HANDLE_PERSONS,
+        ok=201,
+        body=lambda w: person_body(registration_number=_unique("REG")),
+    ),
+    Endpoint("GET", "/api/v1/persons", HANDLE_PERSONS),
+    Endpoint(
+        "GET",
+        "/api/v1/persons/{person_id}",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/persons/{w.persons['a'].id}",
+    ),
+    Endpoint(
+        "PATCH",
+        "/api/v1/persons/{person_id}",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/persons/{w.persons['a'].id}",
+        body=lambda w: {"phone": "+223 66 00 00 00"},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/sgbv-cases",
+        HANDLE_SGBV,
+        ok=201,
+        body=lambda w: case_body(survivor_code=_unique("GAO")),
+    ),
+    Endpoint("GET", "/api/v1/sgbv-cases", HANDLE_SGBV),
+    Endpoint(
+        "GET",
+        "/api/v1/sgbv-cases/{case_id}",
+        HANDLE_SGBV,
+        path=lambda w: f"/api/v1/sgbv-cases/{w.cases['a'].id}",
+    ),
+    Endpoint(
+        "PATCH",
+        "/api/v1/sgbv-cases/{case_id}",
+        HANDLE_SGBV,
+        path=lambda w: f"/api/v1/sgbv-cases/{w.cases['a'].id}",
+        body=lambda w: {"services_needed": ["medical"]},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/consents",
+        HANDLE_PERSONS,
+        ok=201,
+        body=lambda w: consent_body(person_id=str(w.persons["a"].id)),
+    ),
+    Endpoint("GET", "/api/v1/consents", HANDLE_PERSONS),
+    Endpoint(
+        "GET",
+        "/api/v1/consents/{consent_id}",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/consents/{w.consents['a'].id}",
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/consents/{consent_id}/withdraw",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/consents/{w.consents['a'].id}/withdraw",
+        body=lambda w: {"reason": "The person changed their mind."},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/referrals",
+        HANDLE_PERSONS,
+        ok=201,
+        body=lambda w: {
+            "person_id": str(w.persons["a"].id),
+            "actor": "CVJR",
+            "services": ["legal"],
+        },
+    ),
+    Endpoint("GET", "/api/v1/referrals", READ_REFERRALS),
+    Endpoint(
+        "GET",
+        "/api/v1/referrals/{referral_id}",
+        READ_REFERRALS,
+        path=lambda w: f"/api/v1/referrals/{w.referrals['person_sent'].id}",
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/referrals/{referral_id}/transitions",
+        READ_REFERRALS,
+        path=lambda w: f"/api/v1/referrals/{w.referrals['person_sent'].id}/transitions",
+        body=lambda w: {"to": "acknowledged"},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/referrals/{referral_id}/history",
+        READ_REFERRALS,
+        path=lambda w: f"/api/v1/referrals/{w.referrals['person_sent'].id}/history",
     ),
 ]
 

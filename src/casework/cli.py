@@ -106,6 +106,33 @@ def create_user(
         typer.echo(f"created {user.role} {user.username} ({user.id})")
 
 
+@app.command("rotate-key")
+def rotate_key() -> None:
+    """Re-encrypt every encrypted field under the active key (CASEWORK_ENCRYPTION_ACTIVE_KEY).
+
+    Add the new key to CASEWORK_ENCRYPTION_KEYS, make it active, run this, then
+    remove the old key. Safe to interrupt and run again.
+    """
+    from rich.progress import Progress, TaskID
+
+    from casework.core.db import get_engine
+    from casework.core.rotation import rotate
+
+    keyring = get_settings().keyring()
+    with Progress(console=err, transient=True) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def report(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(name, total=total or 1)
+            progress.update(tasks[name], completed=done if total else 1)
+
+        rewritten = rotate(get_engine(), keyring, report)
+    for name, count in rewritten.items():
+        typer.echo(f"{name}: {count} re-encrypted")
+    typer.echo(f"every encrypted value is now under key {keyring.active}")
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)

@@ -25,6 +25,7 @@ from casework.core.config import Environment, Settings, get_settings
 from casework.core.db import new_session
 from casework.core.security import hash_password
 from casework.incidents import service as incident_service
+from casework.incidents.models import Incident
 from casework.incidents.schemas import IncidentCreate, Victims
 from casework.reference.codesets import get_code_set
 from casework.reference.vocabularies import (
@@ -81,6 +82,7 @@ def load_demo(*, reset_passwords: bool = False, console: Console | None = None) 
     with new_session() as session:
         passwords = _ensure_users(session, settings, reset_passwords=reset_passwords)
         created = _ensure_incidents(session, settings)
+        cases = _ensure_cases(session, settings)
         session.commit()
 
     # Plain aligned lines, never truncated: the passwords must be copyable.
@@ -99,6 +101,7 @@ def load_demo(*, reset_passwords: bool = False, console: Console | None = None) 
     if passwords:
         console.print("[bold]These passwords are shown once. Note them now.[/bold]")
     console.print(f"demo incidents: {created} created, {DEMO_INCIDENTS - created} already present")
+    console.print(f"demo persons, SGBV case, consents and referrals: {cases} created")
 
 
 def _ensure_users(session: Session, settings: Settings, *, reset_passwords: bool) -> dict[str, str]:
@@ -186,7 +189,149 @@ def _ensure_incidents(session: Session, settings: Settings) -> int:
             urgency=Urgency.urgent if rng.random() < 0.2 else Urgency.normal,
             description=f"Demo {incident_type.value.replace('_', ' ')} report #{number}.",
         )
+        if session.get(Incident, data.id) is not None:
+            continue  # dates are relative to the first run: never replay them
         submitter = _principal(users[SUBMITTER_BY_REGION[region]])
         outcome = incident_service.create_incident(session, submitter, data, code_set.name)
         created += outcome.created
+    return created
+
+
+DEMO_ACTORS = {
+    "HC_GAO": ("Gao regional hospital (demo)", ["medical", "psychosocial"]),
+    "LEGAL_AID_MOPTI": ("Legal aid clinic, Mopti (demo)", ["documentation", "legal"]),
+}
+
+
+def _ensure_cases(session: Session, settings: Settings) -> int:
+    """Persons, an SGBV case, consents and referrals in several statuses (fixed ids)."""
+    from casework.actors import service as actor_service
+    from casework.actors.schemas import ActorCreate
+    from casework.consent import service as consent_service
+    from casework.consent.models import Consent
+    from casework.consent.schemas import ConsentCreate
+    from casework.persons import service as person_service
+    from casework.persons.schemas import PersonCreate
+    from casework.referrals import service as referral_service
+    from casework.referrals.schemas import ReferralCreate, ReferralTransition
+    from casework.sgbv import service as sgbv_service
+    from casework.sgbv.models import SgbvCase
+    from casework.sgbv.schemas import SgbvCaseCreate
+
+    for code, (name, services) in DEMO_ACTORS.items():
+        if actor_service.get_by_code(session, code) is None:
+            actor_service.create_actor(
+                session,
+                ActorCreate(code=code, name=name, services=services),
+            )
+    users = {u.username: _principal(u) for u in session.scalars(select(User))}
+    caseworker, gbv = users["caseworker"], users["gbv.caseworker"]
+    focal = users["focal.cvjr"]
+
+    def demo_id(name: str) -> uuid.UUID:
+        return uuid.uuid5(DEMO_NAMESPACE, name)
+
+    created = 0
+    person, new = person_service.create_person(
+        session,
+        caseworker,
+        PersonCreate(
+            id=demo_id("person-1"),
+            registration_number="MLI-GAO-000101",
+            full_name="Aïssata Maïga (demo)",
+            phone="+223 70 00 00 01",
+            sex="female",
+            birth_year=1988,
+            nationality="MLI",
+            population_group="idp",
+            region="ML07",
+        ),
+        settings.code_set,
+    )
+    created += new
+    existing_case = session.get(SgbvCase, demo_id("case-1"))
+    case, new = (
+        (existing_case, False)
+        if existing_case
+        else sgbv_service.open_case(
+            session,
+            gbv,
+            SgbvCaseCreate(
+                id=demo_id("case-1"),
+                survivor_code="GAO-2026-001",
+                gbv_type="physical_assault",
+                occurred_on=datetime.now(UTC).date() - timedelta(days=12),
+                region="ML07",
+                admin2="ML0703",
+                services_needed=["medical", "psychosocial"],
+                narrative="(demo) Assaulted on the way to the water point.",
+            ),
+            settings.code_set,
+        )
+    )
+    created += new
+    given_at = datetime.now(UTC) - timedelta(days=1)
+    for name, principal, subject, actors, services in (
+        ("consent-1", caseworker, {"person_id": person.id}, ["CVJR"], ["legal", "psychosocial"]),
+        ("consent-2", gbv, {"sgbv_case_id": case.id}, ["HC_GAO"], ["medical", "psychosocial"]),
+    ):
+        if session.get(Consent, demo_id(name)) is not None:
+            continue
+        _, new = consent_service.record_consent(
+            session,
+            principal,
+            ConsentCreate(
+                id=demo_id(name),
+                purpose="services",
+                actors=actors,
+                services=services,
+                given_by="survivor" if "sgbv_case_id" in subject else "person",
+                given_at=given_at,
+                **subject,
+            ),
+        )
+        created += new
+
+    first_incident = uuid.uuid5(DEMO_NAMESPACE, "incident-0")
+    walks: list[tuple[str, Principal, dict[str, object], list[tuple[Principal, str]]]] = [
+        (
+            "referral-1",
+            caseworker,
+            {"person_id": person.id, "actor": "CVJR", "services": ["legal"]},
+            [(caseworker, "sent"), (focal, "acknowledged")],
+        ),
+        (
+            "referral-2",
+            gbv,
+            {
+                "sgbv_case_id": case.id,
+                "actor": "HC_GAO",
+                "services": ["medical"],
+                "urgency": "urgent",
+            },
+            [(gbv, "sent")],
+        ),
+        (
+            "referral-3",
+            caseworker,
+            {"incident_id": first_incident, "actor": "RRM", "services": ["shelter"]},
+            [],
+        ),
+    ]
+    for name, principal, fields, steps in walks:
+        referral, new = referral_service.create_referral(
+            session, principal, ReferralCreate.model_validate({"id": demo_id(name), **fields})
+        )
+        created += new
+        if new:
+            for actor, status in steps:
+                referral_service.transition(
+                    session,
+                    actor,
+                    referral,
+                    ReferralTransition(to=status),
+                    settings,
+                    if_match=None,
+                )
+    session.flush()
     return created

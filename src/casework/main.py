@@ -12,7 +12,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from casework import __version__
+from casework.actors.router import router as actors_router
 from casework.auth.router import router as auth_router
+from casework.consent.router import router as consent_router
 from casework.core.config import Settings, get_settings
 from casework.core.db import SessionDep
 from casework.core.errors import (
@@ -23,7 +25,10 @@ from casework.core.errors import (
 )
 from casework.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from casework.incidents.router import router as incidents_router
+from casework.persons.router import router as persons_router
 from casework.reference.router import router as reference_router
+from casework.referrals.router import router as referrals_router
+from casework.sgbv.router import router as sgbv_router
 
 logger = logging.getLogger("casework")
 
@@ -59,9 +64,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(RequestContextMiddleware)
 
-    app.include_router(auth_router)
-    app.include_router(reference_router)
-    app.include_router(incidents_router)
+    for router in (
+        auth_router,
+        reference_router,
+        incidents_router,
+        actors_router,
+        persons_router,
+        sgbv_router,
+        consent_router,
+        referrals_router,
+    ):
+        app.include_router(router)
 
     @app.get("/health", tags=["operations"], summary="Liveness")
     def health() -> dict[str, str]:

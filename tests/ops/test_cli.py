@@ -143,3 +143,27 @@ def test_console_script_migrates_and_creates_a_user_from_a_pipe(tmp_path: Path) 
     )
     assert result.returncode == 0, result.stderr
     assert "created admin root.admin" in result.stdout
+
+
+def test_demo_is_idempotent_on_a_later_day(cli_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Demo dates are relative to today; a run days later must not collide with them."""
+    import datetime as real_datetime
+
+    import casework.demo
+
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+
+    class Later(real_datetime.datetime):
+        @classmethod
+        def now(cls, tz: real_datetime.tzinfo | None = None) -> Later:
+            moment = real_datetime.datetime.now(tz) + real_datetime.timedelta(days=3)
+            return cls.fromtimestamp(moment.timestamp(), tz)
+
+    monkeypatch.setattr(casework.demo, "datetime", Later)
+    later = runner.invoke(app, ["demo"])
+    assert later.exit_code == 0, later.output
+    assert "0 created, 40 already present" in later.output
+    assert "referrals: 0 created" in later.output
+    from casework.referrals.models import Referral
+
+    assert count(cli_db, Referral) == 3

@@ -32,7 +32,9 @@ class User(TimestampMixin, Base):
     )
     # Region P-codes (admin1). Empty for a supervisor means every region.
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)
-    actor_code: Mapped[str | None] = mapped_column(String(64))
+    actor_code: Mapped[str | None] = mapped_column(
+        ForeignKey("actors.code", ondelete="RESTRICT", onupdate="CASCADE")
+    )
     is_active: Mapped[bool] = mapped_column(default=True)
     # Embedded in every token; bumping it revokes all tokens issued before.
     token_generation: Mapped[int] = mapped_column(default=0)

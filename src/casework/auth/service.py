@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from casework.actors import service as actor_service
 from casework.auth.models import LoginThrottle, Organization, User
 from casework.auth.principal import Principal
 from casework.auth.schemas import UserCreate, UserRead, UserUpdate
@@ -141,6 +142,7 @@ def list_organizations(session: Session) -> list[Organization]:
 
 
 def _scope_errors(
+    session: Session,
     role: Role,
     organization: str | None,
     regions: Iterable[str],
@@ -148,6 +150,8 @@ def _scope_errors(
     settings: Settings,
 ) -> list[dict[str, object]]:
     errors: list[dict[str, object]] = []
+    if actor and actor_service.get_by_code(session, actor) is None:
+        errors.append({"loc": ["body", "actor"], "msg": f"no actor {actor}", "type": "ref"})
     code_set = get_code_set(settings.code_set)
     for index, region in enumerate(regions):
         if not code_set.has_region(region):
@@ -210,7 +214,9 @@ def create_user(
     *,
     create_missing_organization: bool = False,
 ) -> User:
-    errors = _scope_errors(data.role, data.organization, data.regions, data.actor, settings)
+    errors = _scope_errors(
+        session, data.role, data.organization, data.regions, data.actor, settings
+    )
     if errors:
         raise InvalidInput("The user's role and scope do not fit.", errors=errors)
     password = data.password.get_secret_value()
@@ -259,7 +265,7 @@ def update_user(
     )
     regions = fields["regions"] if fields.get("regions") is not None else user.regions
     actor = fields.get("actor", user.actor_code)
-    errors = _scope_errors(role, organization_code, regions, actor, settings)
+    errors = _scope_errors(session, role, organization_code, regions, actor, settings)
     if errors:
         raise InvalidInput("The user's role and scope do not fit.", errors=errors)
     if user.id == by.user_id and (fields.get("is_active") is False or role is not Role.admin):

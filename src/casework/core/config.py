@@ -14,6 +14,8 @@ from typing import Annotated, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from casework.core.crypto import Keyring, build_keyring, development_key_material
+
 DEFAULT_DATA_DIR = Path("var")
 INSECURE_SECRETS = {"changethis", "secret", "changeme", "development"}
 
@@ -65,6 +67,18 @@ class Settings(BaseSettings):
         description="Administrative code set new records are coded with.",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    encryption_keys: SecretStr | None = Field(
+        default=None,
+        description="Keyring for field encryption: 'id:base64key,id2:base64key'.",
+    )
+    encryption_active_key: str | None = Field(
+        default=None, description="Key id new values are encrypted with (default: first)."
+    )
+    blind_index_key: SecretStr | None = Field(
+        default=None, description="HMAC key for exact lookups of encrypted values."
+    )
+    referral_due_hours_urgent: int = Field(default=24, ge=1)
+    referral_due_hours_normal: int = Field(default=72, ge=1)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -84,6 +98,10 @@ class Settings(BaseSettings):
             problems.append("CASEWORK_SECRET_KEY must be set to at least 32 random characters")
         if not self.database_url:
             problems.append("CASEWORK_DATABASE_URL must be set explicitly")
+        if self.encryption_keys is None or self.blind_index_key is None:
+            problems.append(
+                "CASEWORK_ENCRYPTION_KEYS and CASEWORK_BLIND_INDEX_KEY must be set explicitly"
+            )
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
@@ -101,6 +119,19 @@ class Settings(BaseSettings):
         if self.env is Environment.production:  # pragma: no cover - the validator refuses it
             raise RuntimeError("no secret key in production")
         return _development_secret(self.data_dir)
+
+    def keyring(self) -> Keyring:
+        """Field-encryption keys; in development, generated once and kept under data_dir."""
+        if self.encryption_keys is not None and self.blind_index_key is not None:
+            keys, index_key = (
+                self.encryption_keys.get_secret_value(),
+                self.blind_index_key.get_secret_value(),
+            )
+        elif self.env is Environment.production:  # pragma: no cover - the validator refuses it
+            raise RuntimeError("no encryption keys in production")
+        else:
+            keys, index_key = development_key_material(self.data_dir)
+        return build_keyring(keys, self.encryption_active_key, index_key)
 
 
 @lru_cache(maxsize=8)

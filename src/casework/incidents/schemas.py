@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
+from casework.core.fields import PastDate, PCode
 from casework.core.schemas import ReadModel, WriteModel
 from casework.reference.vocabularies import (
     IncidentStatus,
@@ -18,18 +19,6 @@ from casework.reference.vocabularies import (
 MAX_BATCH = 500
 
 
-def _not_in_future(value: date) -> date:
-    # "Today" is taken in UTC, the time of Mali and of the server's records.
-    if value > datetime.now(UTC).date():
-        raise ValueError("must not be in the future")
-    return value
-
-
-PastDate = Annotated[date, AfterValidator(_not_in_future)]
-PCode = Annotated[
-    str,
-    StringConstraints(min_length=2, max_length=16, pattern=r"^[A-Za-z]{2}[0-9]+$", to_upper=True),
-]
 Locality = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=10_000)]
 Count = Annotated[int, Field(ge=0, le=100_000)]

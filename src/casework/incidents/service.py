@@ -19,7 +19,6 @@ from casework.core.concurrency import check_if_match
 from casework.core.errors import (
     Conflict,
     Forbidden,
-    InvalidInput,
     NotFound,
     ProblemError,
     invalid_from_pydantic,
@@ -36,7 +35,7 @@ from casework.incidents.schemas import (
     IncidentUpdate,
     Victims,
 )
-from casework.reference.codesets import get_code_set
+from casework.reference.service import check_location
 from casework.reference.vocabularies import IncidentStatus
 
 VICTIM_FIELDS = tuple(Victims.model_fields)
@@ -53,29 +52,6 @@ def fingerprint(data: IncidentCreate) -> str:
         data.model_dump(mode="json", exclude={"id"}), sort_keys=True, separators=(",", ":")
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def check_location(region: str, admin2: str | None, code_set_name: str) -> None:
-    code_set = get_code_set(code_set_name)
-    errors: list[dict[str, Any]] = []
-    if not code_set.has_region(region):
-        errors.append(
-            {
-                "loc": ["body", "region"],
-                "msg": f"{region} is not a region P-code of {code_set.name}",
-                "type": "region",
-            }
-        )
-    elif admin2 is not None and not code_set.admin2_in_region(admin2, region):
-        errors.append(
-            {
-                "loc": ["body", "admin2"],
-                "msg": f"{admin2} is not an admin2 P-code inside {region} ({code_set.name})",
-                "type": "admin2",
-            }
-        )
-    if errors:
-        raise InvalidInput("The location is not valid.", errors=errors)
 
 
 def create_incident(

@@ -94,6 +94,43 @@ class IncidentStatus(StrEnum):
     closed = "closed"
 
 
+class Sex(StrEnum):
+    female = "female"
+    male = "male"
+    other = "other"
+    unknown = "unknown"
+
+
+class ConsentPurpose(StrEnum):
+    services = "services"
+    data_sharing = "data_sharing"
+    reporting = "reporting"
+
+
+class ConsentGivenBy(StrEnum):
+    survivor = "survivor"
+    person = "person"
+    caregiver = "caregiver"
+    guardian = "guardian"
+
+
+class ReferralStatus(StrEnum):
+    draft = "draft"
+    sent = "sent"
+    acknowledged = "acknowledged"
+    accepted = "accepted"
+    declined = "declined"
+    in_progress = "in_progress"
+    completed = "completed"
+    cancelled = "cancelled"
+
+
+class ReferralKind(StrEnum):
+    incident = "incident"
+    person = "person"
+    sgbv = "sgbv"
+
+
 class Role(StrEnum):
     admin = "admin"
     supervisor = "supervisor"
@@ -191,6 +228,38 @@ LABELS: dict[type[StrEnum], dict[str, tuple[str, str]]] = {
         "verified": ("Verified", "Vérifié"),
         "closed": ("Closed", "Clôturé"),
     },
+    Sex: {
+        "female": ("Female", "Féminin"),
+        "male": ("Male", "Masculin"),
+        "other": ("Other", "Autre"),
+        "unknown": ("Unknown", "Inconnu"),
+    },
+    ConsentPurpose: {
+        "services": ("Referral to services", "Référence vers des services"),
+        "data_sharing": ("Data sharing", "Partage de données"),
+        "reporting": ("Anonymous statistics", "Statistiques anonymes"),
+    },
+    ConsentGivenBy: {
+        "survivor": ("Survivor", "Survivant(e)"),
+        "person": ("The person", "La personne"),
+        "caregiver": ("Caregiver", "Personne en charge"),
+        "guardian": ("Legal guardian", "Tuteur légal"),
+    },
+    ReferralStatus: {
+        "draft": ("Draft", "Brouillon"),
+        "sent": ("Sent", "Envoyée"),
+        "acknowledged": ("Acknowledged", "Accusé de réception"),
+        "accepted": ("Accepted", "Acceptée"),
+        "declined": ("Declined", "Refusée"),
+        "in_progress": ("In progress", "En cours"),
+        "completed": ("Completed", "Terminée"),
+        "cancelled": ("Cancelled", "Annulée"),
+    },
+    ReferralKind: {
+        "incident": ("From an incident", "À partir d'un incident"),
+        "person": ("Person of concern", "Personne relevant de la compétence"),
+        "sgbv": ("SGBV case", "Cas de VBG"),
+    },
     Role: {
         "admin": ("Administrator", "Administrateur"),
         "supervisor": ("Supervisor", "Superviseur"),
@@ -212,5 +281,10 @@ VOCABULARY_NAMES: dict[str, type[StrEnum]] = {
     "concern": Concern,
     "urgency": Urgency,
     "incident_status": IncidentStatus,
+    "sex": Sex,
+    "consent_purpose": ConsentPurpose,
+    "consent_given_by": ConsentGivenBy,
+    "referral_status": ReferralStatus,
+    "referral_kind": ReferralKind,
     "role": Role,
 }

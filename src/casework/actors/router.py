@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+
+from casework.actors import service as actor_service
+from casework.actors.schemas import ActorCreate, ActorRead, ActorUpdate
+from casework.auth.principal import Principal, allow
+from casework.core.concurrency import IfMatchHeader, check_if_match, set_etag
+from casework.core.db import SessionDep
+from casework.core.errors import problem_responses
+from casework.reference.vocabularies import Role
+
+router = APIRouter(prefix="/api/v1/actors", tags=["actors"])
+
+# Everyone who handles cases may see whom they can refer to; reporting tools may not.
+READERS = tuple(role for role in Role if role is not Role.reporting)
+Admin = Annotated[Principal, Depends(allow(Role.admin))]
+
+
+@router.get(
+    "",
+    response_model=list[ActorRead],
+    responses=problem_responses(401, 403),
+    dependencies=[Depends(allow(*READERS))],
+    summary="Referral actors and the services each accepts",
+)
+def list_actors(session: SessionDep) -> list[ActorRead]:
+    return [ActorRead.model_validate(a) for a in actor_service.list_actors(session)]
+
+
+@router.post(
+    "", response_model=ActorRead, status_code=201, responses=problem_responses(401, 403, 409, 422)
+)
+def create_actor(
+    session: SessionDep, admin: Admin, body: ActorCreate, response: Response
+) -> ActorRead:
+    actor = actor_service.create_actor(session, body)
+    set_etag(response, actor.version)
+    return ActorRead.model_validate(actor)
+
+
+@router.get(
+    "/{code}",
+    response_model=ActorRead,
+    responses=problem_responses(401, 403, 404),
+    dependencies=[Depends(allow(*READERS))],
+)
+def read_actor(session: SessionDep, code: str, response: Response) -> ActorRead:
+    actor = actor_service.get_or_404(session, code)
+    set_etag(response, actor.version)
+    return ActorRead.model_validate(actor)
+
+
+@router.patch(
+    "/{code}", response_model=ActorRead, responses=problem_responses(401, 403, 404, 412, 422)
+)
+def update_actor(
+    session: SessionDep,
+    admin: Admin,
+    code: str,
+    body: ActorUpdate,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> ActorRead:
+    actor = actor_service.get_or_404(session, code)
+    check_if_match(if_match, actor.version)
+    actor_service.update_actor(session, actor, body)
+    set_etag(response, actor.version)
+    return ActorRead.model_validate(actor)

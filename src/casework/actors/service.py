@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.actors.models import Actor
+from casework.actors.schemas import ActorCreate, ActorUpdate
+from casework.core.errors import Conflict, NotFound
+
+
+def get_by_code(session: Session, code: str) -> Actor | None:
+    return session.scalar(select(Actor).where(Actor.code == code.upper()))
+
+
+def get_or_404(session: Session, code: str) -> Actor:
+    actor = get_by_code(session, code)
+    if actor is None:
+        raise NotFound(f"No actor {code}.")
+    return actor
+
+
+def list_actors(session: Session, *, include_inactive: bool = True) -> list[Actor]:
+    stmt = select(Actor).order_by(Actor.code)
+    if not include_inactive:
+        stmt = stmt.where(Actor.is_active.is_(True))
+    return list(session.scalars(stmt))
+
+
+def create_actor(session: Session, data: ActorCreate) -> Actor:
+    if get_by_code(session, data.code) is not None:
+        raise Conflict(f"Actor {data.code} already exists.")
+    actor = Actor(code=data.code, name=data.name, services=_codes(data.services))
+    session.add(actor)
+    session.flush()
+    return actor
+
+
+def update_actor(session: Session, actor: Actor, changes: ActorUpdate) -> Actor:
+    if changes.name is not None:
+        actor.name = changes.name
+    if changes.services is not None:
+        actor.services = _codes(changes.services)
+    if changes.is_active is not None:
+        actor.is_active = changes.is_active
+    session.flush()
+    return actor
+
+
+def _codes(services: Iterable[str]) -> list[str]:
+    return sorted({str(s) for s in services})

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from casework.auth.principal import Principal, allow
+from casework.core.concurrency import IfMatchHeader, set_etag
+from casework.core.config import get_settings
+from casework.core.db import SessionDep
+from casework.core.errors import problem_responses
+from casework.core.pagination import Page
+from casework.persons import permissions
+from casework.persons import service as person_service
+from casework.persons.schemas import PersonCreate, PersonQuery, PersonRead, PersonUpdate
+
+router = APIRouter(prefix="/api/v1/persons", tags=["persons"])
+
+Handler = Annotated[Principal, Depends(allow(*permissions.HANDLERS))]
+
+
+@router.post(
+    "",
+    response_model=PersonRead,
+    status_code=201,
+    responses={
+        200: {"model": PersonRead, "description": "Replay of an identical earlier create"},
+        **problem_responses(401, 403, 409, 413, 422),
+    },
+    summary="Register a person of concern (identifying fields are encrypted at rest)",
+)
+def create_person(
+    session: SessionDep, principal: Handler, body: PersonCreate, response: Response
+) -> PersonRead:
+    person, created = person_service.create_person(
+        session, principal, body, get_settings().code_set
+    )
+    response.status_code = 201 if created else 200
+    set_etag(response, person.version)
+    return person_service.to_read(session, person)
+
+
+@router.get(
+    "",
+    response_model=Page[PersonRead],
+    responses=problem_responses(401, 403, 422),
+    summary="List persons in your scope; ?registration_number= finds one exactly",
+)
+def list_persons(
+    session: SessionDep, principal: Handler, query: Annotated[PersonQuery, Query()]
+) -> Page[PersonRead]:
+    rows, next_cursor = person_service.list_readable(session, principal, query)
+    return Page(items=[person_service.to_read(session, p) for p in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{person_id}", response_model=PersonRead, responses=problem_responses(401, 403, 404, 422)
+)
+def read_person(
+    session: SessionDep, principal: Handler, person_id: uuid.UUID, response: Response
+) -> PersonRead:
+    person = person_service.get_readable(session, principal, person_id)
+    set_etag(response, person.version)
+    return person_service.to_read(session, person)
+
+
+@router.patch(
+    "/{person_id}",
+    response_model=PersonRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+def update_person(
+    session: SessionDep,
+    principal: Handler,
+    person_id: uuid.UUID,
+    body: PersonUpdate,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> PersonRead:
+    person = person_service.get_readable(session, principal, person_id)
+    person_service.update_person(
+        session, principal, person, body, if_match=if_match, code_set=get_settings().code_set
+    )
+    set_etag(response, person.version)
+    return person_service.to_read(session, person)

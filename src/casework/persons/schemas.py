@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
+
+from casework.core.fields import CountryCode, PCode, ShortText
+from casework.core.schemas import ReadModel, WriteModel
+from casework.reference.vocabularies import PopulationGroup, Sex
+
+
+def _plausible_birth_year(year: int) -> int:
+    if not 1900 <= year <= datetime.now(UTC).year:
+        raise ValueError("must be between 1900 and this year")
+    return year
+
+
+RegistrationNumber = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()-]{4,24}$")]
+BirthYear = Annotated[int, AfterValidator(_plausible_birth_year)]
+
+
+class PersonCreate(WriteModel):
+    id: uuid.UUID | None = Field(default=None, description="Client-generated id (safe retries)")
+    registration_number: RegistrationNumber | None = Field(
+        default=None, description="e.g. a proGres number; encrypted at rest"
+    )
+    full_name: ShortText = Field(description="Encrypted at rest")
+    phone: Phone | None = Field(default=None, description="Encrypted at rest")
+    sex: Sex
+    birth_year: BirthYear | None = None
+    nationality: CountryCode | None = Field(default=None, description="ISO 3166 alpha-3")
+    population_group: PopulationGroup | None = None
+    region: PCode
+
+
+class PersonUpdate(WriteModel):
+    registration_number: RegistrationNumber | None = None
+    full_name: ShortText | None = None
+    phone: Phone | None = None
+    sex: Sex | None = None
+    birth_year: BirthYear | None = None
+    nationality: CountryCode | None = None
+    population_group: PopulationGroup | None = None
+    region: PCode | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _required_fields_not_null(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in ("full_name", "sex", "region"):
+                if name in data and data[name] is None:
+                    raise ValueError(f"{name} cannot be null")
+        return data
+
+
+class PersonRead(ReadModel):
+    id: uuid.UUID
+    registration_number: str | None
+    full_name: str
+    phone: str | None
+    sex: Sex
+    birth_year: int | None
+    nationality: str | None
+    population_group: PopulationGroup | None
+    region: str
+    code_set: str
+    organization: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class PersonQuery(WriteModel):
+    registration_number: RegistrationNumber | None = Field(
+        default=None, description="Exact match (through a keyed hash, never by decrypting)"
+    )
+    region: list[PCode] | None = Field(default=None, max_length=50)
+    sex: Sex | None = None
+    population_group: PopulationGroup | None = None
+    nationality: CountryCode | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = Field(default=None, max_length=200)

@@ -1,0 +1,167 @@
+"""Persons of concern: registration, exact lookup by registration number, scope."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from casework.auth.models import Organization
+from casework.auth.principal import Principal
+from casework.core.concurrency import check_if_match
+from casework.core.crypto import keyring
+from casework.core.errors import Conflict, Forbidden, NotFound
+from casework.core.idempotency import keyed_fingerprint
+from casework.core.pagination import keyset_page
+from casework.persons import permissions
+from casework.persons.models import Person
+from casework.persons.schemas import PersonCreate, PersonQuery, PersonRead, PersonUpdate
+from casework.reference.service import check_location
+
+REGISTRATION_INDEX = "persons.registration_number"
+
+
+def registration_index(number: str | None) -> str | None:
+    return None if number is None else keyring().blind_index(number, REGISTRATION_INDEX)
+
+
+def create_person(
+    session: Session, principal: Principal, data: PersonCreate, code_set: str
+) -> tuple[Person, bool]:
+    """Register a person; returns (person, created). A replayed create returns (existing, False)."""
+    check_location(data.region, None, code_set)
+    if not permissions.may_register_in(principal, data.region):
+        raise Forbidden(f"You may not register persons in region {data.region}.")
+    fingerprint = keyed_fingerprint(data, "persons")
+    if data.id is not None:
+        existing = session.get(Person, data.id)
+        if existing is not None:
+            if (
+                existing.organization_id == principal.organization_id
+                and existing.create_fingerprint == fingerprint
+            ):
+                return existing, False
+            raise Conflict("A person with this id already exists with different content.")
+    index = registration_index(data.registration_number)
+    if index is not None and session.scalar(
+        select(Person.id).where(
+            Person.organization_id == principal.organization_id,
+            Person.registration_number_index == index,
+        )
+    ):
+        raise Conflict("Your organisation already registered this registration number.")
+    person = Person(
+        id=data.id or uuid.uuid4(),
+        registration_number=data.registration_number,
+        registration_number_index=index,
+        full_name=data.full_name,
+        phone=data.phone,
+        sex=data.sex.value,
+        birth_year=data.birth_year,
+        nationality=data.nationality,
+        population_group=data.population_group.value if data.population_group else None,
+        region=data.region,
+        code_set=code_set,
+        organization_id=principal.organization_id,
+        created_by_id=principal.user_id,
+        create_fingerprint=fingerprint,
+    )
+    try:
+        with session.begin_nested():
+            session.add(person)
+    except IntegrityError:
+        # A concurrent registration of the same id or registration number.
+        raise Conflict("This person was registered concurrently; read it again.") from None
+    return person, True
+
+
+def get_readable(session: Session, principal: Principal, person_id: uuid.UUID) -> Person:
+    person = session.scalar(
+        select(Person).where(Person.id == person_id, permissions.readable(principal))
+    )
+    if person is None:
+        raise NotFound("No such person.")
+    return person
+
+
+def list_readable(
+    session: Session, principal: Principal, query: PersonQuery
+) -> tuple[list[Person], str | None]:
+    stmt = select(Person).where(permissions.readable(principal))
+    if query.registration_number is not None:
+        stmt = stmt.where(
+            Person.registration_number_index == registration_index(query.registration_number)
+        )
+    if query.region:
+        stmt = stmt.where(Person.region.in_(query.region))
+    if query.sex is not None:
+        stmt = stmt.where(Person.sex == query.sex.value)
+    if query.population_group is not None:
+        stmt = stmt.where(Person.population_group == query.population_group.value)
+    if query.nationality is not None:
+        stmt = stmt.where(Person.nationality == query.nationality)
+    return keyset_page(
+        session,
+        stmt,
+        created_at=Person.created_at,
+        record_id=Person.id,
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+
+
+def update_person(
+    session: Session,
+    principal: Principal,
+    person: Person,
+    changes: PersonUpdate,
+    *,
+    if_match: str | None,
+    code_set: str,
+) -> Person:
+    check_if_match(if_match, person.version)
+    fields = changes.model_dump(exclude_unset=True)
+    if "region" in fields:
+        check_location(fields["region"], None, code_set)
+        if not permissions.may_register_in(principal, fields["region"]):
+            raise Forbidden(f"You may not move persons to region {fields['region']}.")
+        person.code_set = code_set
+    if "registration_number" in fields:
+        index = registration_index(fields["registration_number"])
+        clash = index is not None and session.scalar(
+            select(Person.id).where(
+                Person.organization_id == person.organization_id,
+                Person.registration_number_index == index,
+                Person.id != person.id,
+            )
+        )
+        if clash:
+            raise Conflict("Your organisation already registered this registration number.")
+        person.registration_number_index = index
+    for name, value in fields.items():
+        setattr(person, name, value.value if hasattr(value, "value") else value)
+    session.flush()
+    return person
+
+
+def to_read(session: Session, person: Person) -> PersonRead:
+    organization = session.get(Organization, person.organization_id)
+    assert organization is not None
+    return PersonRead(
+        id=person.id,
+        registration_number=person.registration_number,
+        full_name=person.full_name,
+        phone=person.phone,
+        sex=person.sex,
+        birth_year=person.birth_year,
+        nationality=person.nationality,
+        population_group=person.population_group,
+        region=person.region,
+        code_set=person.code_set,
+        organization=organization.code,
+        version=person.version,
+        created_at=person.created_at,
+        updated_at=person.updated_at,
+    )

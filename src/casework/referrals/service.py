@@ -1,0 +1,330 @@
+"""Referral rules: subjects and scope, actors and services, consent, the status machine."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, func, not_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from casework.actors import service as actor_service
+from casework.auth.models import Organization
+from casework.auth.principal import Principal
+from casework.consent import service as consent_service
+from casework.core.concurrency import check_if_match
+from casework.core.config import Settings
+from casework.core.db import utcnow
+from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from casework.core.idempotency import keyed_fingerprint
+from casework.core.pagination import keyset_page
+from casework.incidents import service as incident_service
+from casework.persons import service as person_service
+from casework.reference.vocabularies import ReferralKind, ReferralStatus, Role, Urgency
+from casework.referrals import permissions
+from casework.referrals.models import Referral, ReferralEvent
+from casework.referrals.schemas import (
+    FocalPointReferralRead,
+    ReferralCreate,
+    ReferralEventRead,
+    ReferralQuery,
+    ReferralRead,
+    ReferralTransition,
+)
+from casework.referrals.workflow import REFERRAL_WORKFLOW
+from casework.sgbv import service as sgbv_service
+from casework.sgbv.models import SgbvCase
+
+
+@dataclass(frozen=True)
+class Subject:
+    kind: ReferralKind
+    region: str
+    survivor_code: str | None = None
+
+
+def _subject(session: Session, principal: Principal, data: ReferralCreate) -> Subject:
+    """The incident, person or case referred from; one the caller cannot see 'does not exist'."""
+    try:
+        if data.incident_id is not None:
+            incident = incident_service.get_readable(session, principal, data.incident_id)
+            return Subject(ReferralKind.incident, incident.region)
+        if data.person_id is not None:
+            person = person_service.get_readable(session, principal, data.person_id)
+            return Subject(ReferralKind.person, person.region)
+        assert data.sgbv_case_id is not None
+        case = sgbv_service.get_readable(session, principal, data.sgbv_case_id)
+        return Subject(ReferralKind.sgbv, case.region, case.survivor_code)
+    except NotFound as exc:
+        field = {
+            ReferralKind.incident: "incident_id",
+            ReferralKind.person: "person_id",
+            ReferralKind.sgbv: "sgbv_case_id",
+        }[data.kind]
+        raise InvalidInput(
+            exc.detail, errors=[{"loc": ["body", field], "msg": exc.detail, "type": "ref"}]
+        ) from None
+
+
+def create_referral(
+    session: Session, principal: Principal, data: ReferralCreate
+) -> tuple[Referral, bool]:
+    if not permissions.may_refer(principal, data.kind):
+        raise Forbidden(f"The {principal.role} role may not make {data.kind} referrals.")
+    subject = _subject(session, principal, data)
+    actor = actor_service.get_by_code(session, data.actor)
+    if actor is None or not actor.is_active:
+        raise InvalidInput(
+            f"No active actor {data.actor}.",
+            errors=[{"loc": ["body", "actor"], "msg": "no such active actor", "type": "ref"}],
+        )
+    refused = sorted({s.value for s in data.services} - set(actor.services))
+    if refused:
+        raise InvalidInput(
+            f"{actor.code} does not accept referrals for: {', '.join(refused)}.",
+            errors=[
+                {"loc": ["body", "services"], "msg": f"not accepted: {refused}", "type": "service"}
+            ],
+        )
+    fingerprint = keyed_fingerprint(data, "referrals")
+    if data.id is not None:
+        existing = session.get(Referral, data.id)
+        if existing is not None:
+            if (
+                existing.organization_id == principal.organization_id
+                and existing.create_fingerprint == fingerprint
+            ):
+                return existing, False
+            raise Conflict("A referral with this id already exists with different content.")
+    referral = Referral(
+        id=data.id or uuid.uuid4(),
+        kind=subject.kind.value,
+        incident_id=data.incident_id,
+        person_id=data.person_id,
+        sgbv_case_id=data.sgbv_case_id,
+        actor_code=actor.code,
+        services=sorted({s.value for s in data.services}),
+        urgency=data.urgency.value,
+        note=data.note,
+        status=ReferralStatus.draft.value,
+        region=subject.region,
+        organization_id=principal.organization_id,
+        created_by_id=principal.user_id,
+        create_fingerprint=fingerprint,
+    )
+    event = ReferralEvent(
+        referral_id=referral.id,
+        seq=1,
+        from_status=None,
+        to_status=referral.status,
+        by_id=principal.user_id,
+        at=utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add_all([referral, event])
+    except IntegrityError:
+        raise Conflict("This referral was created concurrently; read it again.") from None
+    return referral, True
+
+
+def get_readable(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
+    referral = session.scalar(
+        select(Referral).where(Referral.id == referral_id, permissions.readable(principal))
+    )
+    if referral is None:
+        raise NotFound("No such referral.")
+    return referral
+
+
+def list_readable(
+    session: Session, principal: Principal, query: ReferralQuery
+) -> tuple[list[Referral], str | None]:
+    stmt = select(Referral).where(permissions.readable(principal))
+    if query.status:
+        stmt = stmt.where(Referral.status.in_([s.value for s in query.status]))
+    if query.actor:
+        stmt = stmt.where(Referral.actor_code == query.actor)
+    if query.kind:
+        stmt = stmt.where(Referral.kind == query.kind.value)
+    if query.urgency:
+        stmt = stmt.where(Referral.urgency == query.urgency.value)
+    if query.region:
+        stmt = stmt.where(Referral.region.in_(query.region))
+    for name in ("incident_id", "person_id", "sgbv_case_id"):
+        value = getattr(query, name)
+        if value is not None:
+            stmt = stmt.where(getattr(Referral, name) == value)
+    if query.overdue is not None:
+        late = and_(Referral.status == ReferralStatus.sent.value, Referral.due_at < utcnow())
+        stmt = stmt.where(late if query.overdue else not_(late))
+    return keyset_page(
+        session,
+        stmt,
+        created_at=Referral.created_at,
+        record_id=Referral.id,
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+
+
+def transition(
+    session: Session,
+    principal: Principal,
+    referral: Referral,
+    move: ReferralTransition,
+    settings: Settings,
+    *,
+    if_match: str | None,
+) -> Referral:
+    check_if_match(if_match, referral.version)
+    source, target = referral.status, move.to.value
+    rule = REFERRAL_WORKFLOW.check(source, target, principal.role)
+    if rule.note_required and not move.note:
+        raise InvalidInput(
+            f"Moving a referral to {target} needs a note (the reason).",
+            errors=[{"loc": ["body", "note"], "msg": "required for this move", "type": "missing"}],
+        )
+    if move.consent_override_reason is not None:
+        if target != ReferralStatus.sent.value:
+            raise InvalidInput(
+                "A consent override only applies to sending.",
+                errors=[
+                    {
+                        "loc": ["body", "consent_override_reason"],
+                        "msg": "only with to=sent",
+                        "type": "value_error",
+                    }
+                ],
+            )
+        if principal.role is not Role.supervisor:
+            raise Forbidden("Only supervisors may send without consent.")
+    if target == ReferralStatus.sent.value:
+        _require_consent(session, referral, move)
+    # Read everything before changing anything: a query would autoflush a half-made change.
+    last = session.scalar(
+        select(func.max(ReferralEvent.seq)).where(ReferralEvent.referral_id == referral.id)
+    )
+    now = utcnow()
+    if target == ReferralStatus.sent.value:
+        hours = (
+            settings.referral_due_hours_urgent
+            if referral.urgency == Urgency.urgent.value
+            else settings.referral_due_hours_normal
+        )
+        referral.sent_at, referral.due_at = now, now + timedelta(hours=hours)
+    referral.status = target
+    session.add(
+        ReferralEvent(
+            referral_id=referral.id,
+            seq=(last or 0) + 1,
+            from_status=source,
+            to_status=target,
+            by_id=principal.user_id,
+            at=now,
+            note=move.note,
+            consent_override_reason=move.consent_override_reason,
+        )
+    )
+    try:
+        with session.begin_nested():
+            session.flush()
+    except (StaleDataError, IntegrityError):
+        # Another request moved this referral between our read and our write.
+        raise StaleVersion(
+            "The referral was changed by someone else meanwhile; read it again."
+        ) from None
+    return referral
+
+
+def _require_consent(session: Session, referral: Referral, move: ReferralTransition) -> None:
+    """Referrals about a person or a survivor need a services consent in force."""
+    if referral.kind == ReferralKind.incident.value or move.consent_override_reason:
+        return
+    if not consent_service.covers_referral(
+        session,
+        person_id=referral.person_id,
+        sgbv_case_id=referral.sgbv_case_id,
+        actor=referral.actor_code,
+        services=referral.services,
+    ):
+        raise Conflict(
+            f"No services consent in force covers {referral.actor_code} for "
+            f"{', '.join(referral.services)}. Record the consent first, or ask a supervisor "
+            "to send with a consent_override_reason.",
+            missing="consent",
+        )
+
+
+def history(session: Session, principal: Principal, referral: Referral) -> list[ReferralEventRead]:
+    events = session.scalars(
+        select(ReferralEvent)
+        .where(ReferralEvent.referral_id == referral.id)
+        .order_by(ReferralEvent.seq)
+    )
+    minimal = permissions.sees_minimum_only(principal)
+    return [
+        ReferralEventRead(
+            from_=event.from_status,
+            to=event.to_status,
+            by=None if minimal else event.by_id,
+            at=event.at,
+            note=None if minimal else event.note,
+            consent_override_reason=None if minimal else event.consent_override_reason,
+        )
+        for event in events
+        if not (minimal and event.to_status == ReferralStatus.draft.value)
+    ]
+
+
+def _survivor_code(session: Session, referral: Referral) -> str | None:
+    if referral.sgbv_case_id is None:
+        return None
+    case = session.get(SgbvCase, referral.sgbv_case_id)
+    return case.survivor_code if case else None
+
+
+def to_read(
+    session: Session, principal: Principal, referral: Referral
+) -> ReferralRead | FocalPointReferralRead:
+    now = utcnow()
+    if permissions.sees_minimum_only(principal):
+        return FocalPointReferralRead(
+            id=referral.id,
+            status=referral.status,
+            actor=referral.actor_code,
+            services=referral.services,
+            urgency=referral.urgency,
+            due_at=referral.due_at,
+            overdue=referral.overdue(now),
+            note=referral.note,
+            region=referral.region,
+            survivor_code=_survivor_code(session, referral),
+            person_id=referral.person_id,
+        )
+    organization = session.get(Organization, referral.organization_id)
+    assert organization is not None
+    return ReferralRead(
+        id=referral.id,
+        kind=referral.kind,
+        incident_id=referral.incident_id,
+        person_id=referral.person_id,
+        sgbv_case_id=referral.sgbv_case_id,
+        survivor_code=_survivor_code(session, referral),
+        actor=referral.actor_code,
+        services=referral.services,
+        urgency=referral.urgency,
+        note=referral.note,
+        status=referral.status,
+        region=referral.region,
+        sent_at=referral.sent_at,
+        due_at=referral.due_at,
+        overdue=referral.overdue(now),
+        organization=organization.code,
+        version=referral.version,
+        created_at=referral.created_at,
+        updated_at=referral.updated_at,
+    )

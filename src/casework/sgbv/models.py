@@ -1,0 +1,42 @@
+"""SGBV cases: survivor codes, never names; the narrative is encrypted at rest."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casework.core.crypto import EncryptedText
+from casework.core.db import Base, TimestampMixin
+
+
+class SgbvCase(TimestampMixin, Base):
+    __tablename__ = "sgbv_cases"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    survivor_code: Mapped[str] = mapped_column(String(32))
+    gbv_type: Mapped[str] = mapped_column(String(32))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    region: Mapped[str] = mapped_column(String(16))
+    admin2: Mapped[str | None] = mapped_column(String(16))
+    code_set: Mapped[str] = mapped_column(String(64))
+    services_needed: Mapped[list[str]] = mapped_column(JSON, default=list)
+    narrative: Mapped[str | None] = mapped_column(EncryptedText("sgbv_cases.narrative"))
+    person_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="RESTRICT"), index=True
+    )
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT")
+    )
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    create_fingerprint: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("organization_id", "survivor_code"),
+        Index("ix_sgbv_cases_organization_id_created_at_id", "organization_id", "created_at", "id"),
+        Index("ix_sgbv_cases_region_occurred_on", "region", "occurred_on"),
+    )

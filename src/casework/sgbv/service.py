@@ -1,0 +1,162 @@
+"""SGBV cases: opening, reading within need-to-know, updating."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from casework.auth.models import Organization
+from casework.auth.principal import Principal
+from casework.core.concurrency import check_if_match
+from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from casework.core.idempotency import keyed_fingerprint
+from casework.core.pagination import keyset_page
+from casework.persons import service as person_service
+from casework.reference.service import check_location
+from casework.sgbv import permissions
+from casework.sgbv.models import SgbvCase
+from casework.sgbv.schemas import SgbvCaseCreate, SgbvCaseQuery, SgbvCaseRead, SgbvCaseUpdate
+
+
+def _check_person(session: Session, principal: Principal, person_id: uuid.UUID | None) -> None:
+    if person_id is None:
+        return
+    try:
+        person_service.get_readable(session, principal, person_id)
+    except NotFound:
+        raise InvalidInput(
+            "No such person.",
+            errors=[{"loc": ["body", "person_id"], "msg": "no such person", "type": "ref"}],
+        ) from None
+
+
+def open_case(
+    session: Session, principal: Principal, data: SgbvCaseCreate, code_set: str
+) -> tuple[SgbvCase, bool]:
+    check_location(data.region, data.admin2, code_set)
+    if not permissions.may_open_in(principal, data.region):
+        raise Forbidden(f"You may not open SGBV cases in region {data.region}.")
+    _check_person(session, principal, data.person_id)
+    fingerprint = keyed_fingerprint(data, "sgbv_cases")
+    if data.id is not None:
+        existing = session.get(SgbvCase, data.id)
+        if existing is not None:
+            if (
+                existing.organization_id == principal.organization_id
+                and existing.create_fingerprint == fingerprint
+            ):
+                return existing, False
+            raise Conflict("An SGBV case with this id already exists with different content.")
+    if session.scalar(
+        select(SgbvCase.id).where(
+            SgbvCase.organization_id == principal.organization_id,
+            SgbvCase.survivor_code == data.survivor_code,
+        )
+    ):
+        raise Conflict(f"Your organisation already has a case for {data.survivor_code}.")
+    case = SgbvCase(
+        id=data.id or uuid.uuid4(),
+        survivor_code=data.survivor_code,
+        gbv_type=data.gbv_type.value,
+        occurred_on=data.occurred_on,
+        region=data.region,
+        admin2=data.admin2,
+        code_set=code_set,
+        services_needed=sorted({s.value for s in data.services_needed}),
+        narrative=data.narrative,
+        person_id=data.person_id,
+        organization_id=principal.organization_id,
+        created_by_id=principal.user_id,
+        create_fingerprint=fingerprint,
+    )
+    try:
+        with session.begin_nested():
+            session.add(case)
+    except IntegrityError:
+        raise Conflict("This case was opened concurrently; read it again.") from None
+    return case, True
+
+
+def get_readable(session: Session, principal: Principal, case_id: uuid.UUID) -> SgbvCase:
+    case = session.scalar(
+        select(SgbvCase).where(SgbvCase.id == case_id, permissions.readable(principal))
+    )
+    if case is None:
+        raise NotFound("No such SGBV case.")
+    return case
+
+
+def list_readable(
+    session: Session, principal: Principal, query: SgbvCaseQuery
+) -> tuple[list[SgbvCase], str | None]:
+    stmt = select(SgbvCase).where(permissions.readable(principal))
+    if query.survivor_code:
+        stmt = stmt.where(SgbvCase.survivor_code == query.survivor_code)
+    if query.region:
+        stmt = stmt.where(SgbvCase.region.in_(query.region))
+    if query.gbv_type:
+        stmt = stmt.where(SgbvCase.gbv_type == query.gbv_type.value)
+    if query.occurred_from:
+        stmt = stmt.where(SgbvCase.occurred_on >= query.occurred_from)
+    if query.occurred_to:
+        stmt = stmt.where(SgbvCase.occurred_on <= query.occurred_to)
+    return keyset_page(
+        session,
+        stmt,
+        created_at=SgbvCase.created_at,
+        record_id=SgbvCase.id,
+        limit=query.limit,
+        cursor=query.cursor,
+    )
+
+
+def update_case(
+    session: Session,
+    principal: Principal,
+    case: SgbvCase,
+    changes: SgbvCaseUpdate,
+    *,
+    if_match: str | None,
+    code_set: str,
+) -> SgbvCase:
+    check_if_match(if_match, case.version)
+    fields = changes.model_dump(exclude_unset=True)
+    if "region" in fields or "admin2" in fields:
+        region = fields.get("region", case.region)
+        admin2 = fields.get("admin2", case.admin2)
+        check_location(region, admin2, code_set)
+        if not permissions.may_open_in(principal, region):
+            raise Forbidden(f"You may not move SGBV cases to region {region}.")
+        case.code_set = code_set
+    if "person_id" in fields:
+        _check_person(session, principal, fields["person_id"])
+    if "services_needed" in fields:
+        fields["services_needed"] = sorted({str(s) for s in fields["services_needed"]})
+    for name, value in fields.items():
+        setattr(case, name, value.value if hasattr(value, "value") else value)
+    session.flush()
+    return case
+
+
+def to_read(session: Session, case: SgbvCase) -> SgbvCaseRead:
+    organization = session.get(Organization, case.organization_id)
+    assert organization is not None
+    return SgbvCaseRead(
+        id=case.id,
+        survivor_code=case.survivor_code,
+        gbv_type=case.gbv_type,
+        occurred_on=case.occurred_on,
+        region=case.region,
+        admin2=case.admin2,
+        code_set=case.code_set,
+        services_needed=case.services_needed,
+        narrative=case.narrative,
+        person_id=case.person_id,
+        organization=organization.code,
+        version=case.version,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+    )
