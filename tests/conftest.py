@@ -38,6 +38,9 @@ from casework.core.migrations import upgrade
 from casework.main import create_app
 from tests.factories import World, build_world
 
+# The `live` fixture (a committed database for racing requests) lives there.
+pytest_plugins = ["tests.racing"]
+
 POSTGRES_URL = os.environ.get("CASEWORK_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("CASEWORK_TEST_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL or REQUIRE_POSTGRES else ["sqlite"]

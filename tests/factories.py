@@ -17,6 +17,9 @@ from casework.consent.models import Consent
 from casework.consent.schemas import ConsentCreate
 from casework.core.config import get_settings
 from casework.core.security import hash_password, issue_access_token
+from casework.counselling import service as counselling_service
+from casework.counselling.models import CounsellingSession
+from casework.counselling.schemas import CounsellingCreate
 from casework.incidents import service as incident_service
 from casework.incidents.models import Incident
 from casework.incidents.schemas import IncidentCreate
@@ -27,6 +30,9 @@ from casework.reference.vocabularies import Role
 from casework.referrals import service as referral_service
 from casework.referrals.models import Referral
 from casework.referrals.schemas import ReferralCreate, ReferralTransition
+from casework.repatriation import service as repatriation_service
+from casework.repatriation.models import RepatriationFile
+from casework.repatriation.schemas import RepatriationCreate
 from casework.sgbv import service as sgbv_service
 from casework.sgbv.models import SgbvCase
 from casework.sgbv.schemas import SgbvCaseCreate
@@ -156,6 +162,43 @@ def consent_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def counselling_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "held_on": (datetime.now(UTC).date() - timedelta(days=2)).isoformat(),
+        "office": "Bamako reception",
+        "concerns": ["documentation", "medical"],
+        "notes": "Lost her card crossing from Ménaka; needs a replacement to travel.",
+        "outcome": "Referred for documentation.",
+    }
+    body.update(overrides)
+    return body
+
+
+def repatriation_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "household_size": 3,
+        "country_of_asylum": "MLI",
+        "country_of_origin": "CAF",
+        "destination": "Bangui",
+    }
+    body.update(overrides)
+    return body
+
+
+def make_session(session: Session, by: User, **overrides: Any) -> CounsellingSession:
+    data = CounsellingCreate.model_validate(counselling_body(**overrides))
+    record, _ = counselling_service.record_session(
+        session, principal_of(by), data, get_settings().code_set
+    )
+    return record
+
+
+def make_file(session: Session, by: User, **overrides: Any) -> RepatriationFile:
+    data = RepatriationCreate.model_validate(repatriation_body(**overrides))
+    record, _ = repatriation_service.register_file(session, principal_of(by), data)
+    return record
+
+
 def make_person(session: Session, by: User, **overrides: Any) -> Person:
     data = PersonCreate.model_validate(person_body(**overrides))
     person, _ = person_service.create_person(
@@ -206,6 +249,8 @@ class World:
     incidents: dict[str, Incident] = field(default_factory=dict)
     persons: dict[str, Person] = field(default_factory=dict)
     cases: dict[str, SgbvCase] = field(default_factory=dict)
+    sessions: dict[str, CounsellingSession] = field(default_factory=dict)
+    files: dict[str, RepatriationFile] = field(default_factory=dict)
     consents: dict[str, Consent] = field(default_factory=dict)
     referrals: dict[str, Referral] = field(default_factory=dict)
 
@@ -281,6 +326,34 @@ def build_world(session: Session) -> World:
     )
     world.referrals["draft"] = make_referral(
         session, world.user("caseworker_a"), person_id=str(world.persons["a"].id)
+    )
+    world.persons["refugee"] = make_person(
+        session,
+        world.user("caseworker_a"),
+        registration_number="CAF-GAO-000042",
+        full_name="Jean-Baptiste Ngaïkoumon",
+        sex="male",
+        nationality="CAF",
+        population_group="refugee",
+    )
+    world.persons["refugee_child"] = make_person(
+        session,
+        world.user("caseworker_a"),
+        registration_number="CAF-GAO-000043",
+        full_name="Grâce Ngaïkoumon",
+        sex="female",
+        birth_year=2015,
+        nationality="CAF",
+        population_group="refugee",
+    )
+    world.sessions["a"] = make_session(
+        session, world.user("caseworker_a"), person_id=str(world.persons["a"].id)
+    )
+    world.files["a"] = make_file(
+        session,
+        world.user("caseworker_a"),
+        principal_person_id=str(world.persons["refugee"].id),
+        member_person_ids=[str(world.persons["refugee_child"].id)],
     )
     world.incidents["b_mopti"] = make_incident(
         session,

@@ -17,7 +17,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from casework.reference.vocabularies import Role
-from tests.factories import World, auth, case_body, consent_body, incident_body, person_body
+from tests.factories import (
+    World,
+    auth,
+    case_body,
+    consent_body,
+    counselling_body,
+    incident_body,
+    person_body,
+    repatriation_body,
+)
 
 A, S, M, C, G, F, R = (
     Role.admin,
@@ -225,6 +234,72 @@ MATRIX += [
         "/api/v1/referrals/{referral_id}/history",
         READ_REFERRALS,
         path=lambda w: f"/api/v1/referrals/{w.referrals['person_sent'].id}/history",
+    ),
+]
+
+MATRIX += [
+    Endpoint(
+        "GET",
+        "/api/v1/persons/{person_id}/timeline",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/persons/{w.persons['a'].id}/timeline",
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/counselling-sessions",
+        HANDLE_PERSONS,
+        ok=201,
+        body=lambda w: counselling_body(person_id=str(w.persons["a"].id)),
+    ),
+    Endpoint("GET", "/api/v1/counselling-sessions", HANDLE_PERSONS),
+    Endpoint(
+        "GET",
+        "/api/v1/counselling-sessions/{session_id}",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/counselling-sessions/{w.sessions['a'].id}",
+    ),
+    Endpoint(
+        "PATCH",
+        "/api/v1/counselling-sessions/{session_id}",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/counselling-sessions/{w.sessions['a'].id}",
+        body=lambda w: {"outcome": "Follow-up next week."},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/repatriation-files",
+        HANDLE_PERSONS,
+        ok=201,
+        body=lambda w: repatriation_body(
+            principal_person_id=str(w.persons["refugee"].id), household_size=1
+        ),
+    ),
+    Endpoint("GET", "/api/v1/repatriation-files", HANDLE_PERSONS),
+    Endpoint(
+        "GET",
+        "/api/v1/repatriation-files/{file_id}",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/repatriation-files/{w.files['a'].id}",
+    ),
+    Endpoint(
+        "PATCH",
+        "/api/v1/repatriation-files/{file_id}",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/repatriation-files/{w.files['a'].id}",
+        body=lambda w: {"destination": "Carnot"},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/repatriation-files/{file_id}/transitions",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/repatriation-files/{w.files['a'].id}/transitions",
+        body=lambda w: {"to": "counselled"},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/repatriation-files/{file_id}/history",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/repatriation-files/{w.files['a'].id}/history",
     ),
 ]
 

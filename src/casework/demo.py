@@ -83,6 +83,7 @@ def load_demo(*, reset_passwords: bool = False, console: Console | None = None) 
         passwords = _ensure_users(session, settings, reset_passwords=reset_passwords)
         created = _ensure_incidents(session, settings)
         cases = _ensure_cases(session, settings)
+        reception = _ensure_reception_and_repatriation(session, settings)
         session.commit()
 
     # Plain aligned lines, never truncated: the passwords must be copyable.
@@ -102,6 +103,7 @@ def load_demo(*, reset_passwords: bool = False, console: Console | None = None) 
         console.print("[bold]These passwords are shown once. Note them now.[/bold]")
     console.print(f"demo incidents: {created} created, {DEMO_INCIDENTS - created} already present")
     console.print(f"demo persons, SGBV case, consents and referrals: {cases} created")
+    console.print(f"demo counselling sessions and repatriation files: {reception} created")
 
 
 def _ensure_users(session: Session, settings: Settings, *, reset_passwords: bool) -> dict[str, str]:
@@ -333,5 +335,124 @@ def _ensure_cases(session: Session, settings: Settings) -> int:
                     settings,
                     if_match=None,
                 )
+    session.flush()
+    return created
+
+
+# Central African households in Bamako preparing to go home: (file, destination, steps taken).
+DEMO_HOUSEHOLDS = [
+    ("household-1", "Bangui", "CF71", ["counselled", "voluntariness_verified", "documents_ready"]),
+    ("household-2", "Carnot", "CF42", ["counselled"]),
+    (
+        "household-3",
+        "Bangui",
+        "CF71",
+        ["counselled", "voluntariness_verified", "documents_ready", "departed", "arrived"],
+    ),
+    ("household-4", "Berbérati", None, ["counselled", "suspended"]),
+    ("household-5", "Carnot", "CF42", []),
+]
+RECEPTION_CONCERNS = [
+    ["documentation"],
+    ["medical", "financial_assistance"],
+    ["income_generation", "financial_assistance"],
+    ["repatriation", "documentation"],
+    ["education"],
+    ["documentation", "legal"],
+    ["shelter", "security"],
+    ["repatriation"],
+]
+
+
+def _ensure_reception_and_repatriation(session: Session, settings: Settings) -> int:
+    """A weekly reception day in Bamako and repatriation files in several statuses."""
+    from casework.counselling import service as counselling_service
+    from casework.counselling.models import CounsellingSession
+    from casework.counselling.schemas import CounsellingCreate
+    from casework.persons import service as person_service
+    from casework.persons.models import Person
+    from casework.persons.schemas import PersonCreate
+    from casework.repatriation import service as repatriation_service
+    from casework.repatriation.models import RepatriationFile
+    from casework.repatriation.schemas import RepatriationCreate, RepatriationTransition
+
+    caseworker = _principal(
+        session.scalars(select(User).where(User.username == "caseworker")).one()
+    )
+    rng = random.Random(1408)  # noqa: S311 - demo data, not security
+    created = 0
+    reception_day = datetime.now(UTC).date() - timedelta(days=7)  # last week's reception
+    for number, concerns in enumerate(RECEPTION_CONCERNS):
+        session_id = uuid.uuid5(DEMO_NAMESPACE, f"counselling-{number}")
+        if session.get(CounsellingSession, session_id) is not None:
+            continue
+        counselling_service.record_session(
+            session,
+            caseworker,
+            CounsellingCreate(
+                id=session_id,
+                held_on=reception_day,
+                office="Bamako reception (demo)",
+                sex=rng.choice(["female", "male"]),
+                age_group=rng.choice(["18-59", "18-59", "60+", "12-17"]),
+                population_group=rng.choice(["refugee", "asylum_seeker"]),
+                region="ML09",
+                concerns=concerns,
+                notes="(demo) Notes of the conversation.",
+            ),
+            settings.code_set,
+        )
+        created += 1
+
+    for number, (name, destination, pcode, steps) in enumerate(DEMO_HOUSEHOLDS):
+        file_id = uuid.uuid5(DEMO_NAMESPACE, name)
+        if session.get(RepatriationFile, file_id) is not None:
+            continue
+        members = []
+        for member in range(1 + number % 3):
+            person_id = uuid.uuid5(DEMO_NAMESPACE, f"{name}-person-{member}")
+            if session.get(Person, person_id) is None:
+                person_service.create_person(
+                    session,
+                    caseworker,
+                    PersonCreate(
+                        id=person_id,
+                        registration_number=f"CAF-BKO-{number:03d}{member}",
+                        full_name=f"Demo refugee {number}.{member}",
+                        sex="female" if member % 2 else "male",
+                        birth_year=1980 + 7 * member,
+                        nationality="CAF",
+                        population_group="refugee",
+                        region="ML09",
+                    ),
+                    settings.code_set,
+                )
+            members.append(person_id)
+        record, _ = repatriation_service.register_file(
+            session,
+            caseworker,
+            RepatriationCreate(
+                id=file_id,
+                principal_person_id=members[0],
+                member_person_ids=members[1:],
+                household_size=len(members) + 1,
+                country_of_asylum="MLI",
+                country_of_origin="CAF",
+                destination=destination,
+                destination_pcode=pcode,
+            ),
+        )
+        for step in steps:
+            repatriation_service.transition(
+                session,
+                caseworker,
+                record,
+                RepatriationTransition(
+                    to=step,
+                    note="(demo) Road to the border closed." if step == "suspended" else None,
+                ),
+                if_match=None,
+            )
+        created += 1
     session.flush()
     return created

@@ -24,10 +24,12 @@ from casework.core.errors import (
     problem_response,
 )
 from casework.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from casework.counselling.router import router as counselling_router
 from casework.incidents.router import router as incidents_router
 from casework.persons.router import router as persons_router
 from casework.reference.router import router as reference_router
 from casework.referrals.router import router as referrals_router
+from casework.repatriation.router import router as repatriation_router
 from casework.sgbv.router import router as sgbv_router
 
 logger = logging.getLogger("casework")
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sgbv_router,
         consent_router,
         referrals_router,
+        counselling_router,
+        repatriation_router,
     ):
         app.include_router(router)
 

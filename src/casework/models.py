@@ -4,21 +4,28 @@ from casework.actors.models import Actor
 from casework.auth.models import LoginThrottle, Organization, User
 from casework.consent.models import Consent
 from casework.core.db import Base
+from casework.counselling.models import CounsellingConcern, CounsellingSession
 from casework.incidents.models import Incident
 from casework.persons.models import Person
 from casework.referrals.models import Referral, ReferralEvent
+from casework.repatriation.models import RepatriationEvent, RepatriationFile, RepatriationMember
 from casework.sgbv.models import SgbvCase
 
 __all__ = [
     "Actor",
     "Base",
     "Consent",
+    "CounsellingConcern",
+    "CounsellingSession",
     "Incident",
     "LoginThrottle",
     "Organization",
     "Person",
     "Referral",
     "ReferralEvent",
+    "RepatriationEvent",
+    "RepatriationFile",
+    "RepatriationMember",
     "SgbvCase",
     "User",
 ]

@@ -164,6 +164,7 @@ def test_demo_is_idempotent_on_a_later_day(cli_db: str, monkeypatch: pytest.Monk
     assert later.exit_code == 0, later.output
     assert "0 created, 40 already present" in later.output
     assert "referrals: 0 created" in later.output
+    assert "repatriation files: 0 created" in later.output
     from casework.referrals.models import Referral
 
     assert count(cli_db, Referral) == 3

@@ -11,8 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from casework.core.errors import Conflict, Forbidden
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from casework.core.errors import Conflict, Forbidden, InvalidInput, StaleVersion
 from casework.reference.vocabularies import Role
 
 
@@ -48,10 +54,28 @@ class Workflow:
                 seen.append(row.target)
         return seen
 
-    def check(self, source: str, target: str, role: Role) -> Transition:
-        rows = [row for row in self.table if row.source == source and row.target == target]
+    def check(
+        self, source: str, target: str, role: Role, *, only: Iterable[str] | None = None
+    ) -> Transition:
+        """The table row allowing this move, or Conflict (409) / Forbidden (403).
+
+        ``only`` narrows the table for one record, when the record's own data
+        decides (a suspended repatriation resumes only at the step it left).
+        """
+        narrowed = None if only is None else set(only)
+        rows = [
+            row
+            for row in self.table
+            if row.source == source
+            and row.target == target
+            and (narrowed is None or row.target in narrowed)
+        ]
         if not rows:
-            allowed = self.next_statuses(source, role)
+            allowed = [
+                status
+                for status in self.next_statuses(source, role)
+                if narrowed is None or status in narrowed
+            ]
             if allowed:
                 hint = f" Allowed next: {', '.join(allowed)}."
             elif source in self.final:
@@ -67,3 +91,33 @@ class Workflow:
             if role in row.roles:
                 return row
         raise Forbidden(f"The {role} role may not move a {self.name} from {source} to {target}.")
+
+
+def require_note(rule: Transition, note: str | None) -> None:
+    """422 when the move needs a reason and none was given."""
+    if rule.note_required and not note:
+        raise InvalidInput(
+            f"Moving to {rule.target} needs a note (the reason).",
+            errors=[{"loc": ["body", "note"], "msg": "required for this move", "type": "missing"}],
+        )
+
+
+def next_position(session: Session, seq: InstrumentedAttribute[int], *where: Any) -> int:
+    """The next history position. Read it before changing anything: a query autoflushes."""
+    last = session.scalar(select(func.max(seq)).where(*where))
+    return (last or 0) + 1
+
+
+def flush_move(session: Session, what: str) -> None:
+    """Write the move; a concurrent writer that got there first makes this a 412.
+
+    The record's version column (its UPDATE ... WHERE version = read version) and the
+    unique (record, position) of its history both catch the race.
+    """
+    try:
+        with session.begin_nested():
+            session.flush()
+    except (StaleDataError, IntegrityError):
+        raise StaleVersion(
+            f"The {what} was changed by someone else meanwhile; read it again."
+        ) from None

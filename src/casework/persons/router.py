@@ -14,6 +14,8 @@ from casework.core.pagination import Page
 from casework.persons import permissions
 from casework.persons import service as person_service
 from casework.persons.schemas import PersonCreate, PersonQuery, PersonRead, PersonUpdate
+from casework.timeline import service as timeline_service
+from casework.timeline.schemas import Timeline
 
 router = APIRouter(prefix="/api/v1/persons", tags=["persons"])
 
@@ -84,3 +86,13 @@ def update_person(
     )
     set_etag(response, person.version)
     return person_service.to_read(session, person)
+
+
+@router.get(
+    "/{person_id}/timeline",
+    response_model=Timeline,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="The person's counselling, referrals and repatriation steps, in time order",
+)
+def person_timeline(session: SessionDep, principal: Handler, person_id: uuid.UUID) -> Timeline:
+    return timeline_service.person_timeline(session, principal, person_id)

@@ -131,6 +131,25 @@ class ReferralKind(StrEnum):
     sgbv = "sgbv"
 
 
+class AgeGroup(StrEnum):
+    age_0_4 = "0-4"
+    age_5_11 = "5-11"
+    age_12_17 = "12-17"
+    age_18_59 = "18-59"
+    age_60_plus = "60+"
+
+
+class RepatriationStatus(StrEnum):
+    registered = "registered"
+    counselled = "counselled"
+    voluntariness_verified = "voluntariness_verified"
+    documents_ready = "documents_ready"
+    departed = "departed"
+    arrived = "arrived"
+    withdrawn = "withdrawn"
+    suspended = "suspended"
+
+
 class Role(StrEnum):
     admin = "admin"
     supervisor = "supervisor"
@@ -260,6 +279,23 @@ LABELS: dict[type[StrEnum], dict[str, tuple[str, str]]] = {
         "person": ("Person of concern", "Personne relevant de la compétence"),
         "sgbv": ("SGBV case", "Cas de VBG"),
     },
+    AgeGroup: {
+        "0-4": ("0 to 4 years", "0 à 4 ans"),
+        "5-11": ("5 to 11 years", "5 à 11 ans"),
+        "12-17": ("12 to 17 years", "12 à 17 ans"),
+        "18-59": ("18 to 59 years", "18 à 59 ans"),
+        "60+": ("60 years and over", "60 ans et plus"),
+    },
+    RepatriationStatus: {
+        "registered": ("Registered", "Enregistré"),
+        "counselled": ("Counselled", "Conseillé"),
+        "voluntariness_verified": ("Voluntariness verified", "Caractère volontaire vérifié"),
+        "documents_ready": ("Documents ready", "Documents prêts"),
+        "departed": ("Departed", "Parti"),
+        "arrived": ("Arrived", "Arrivé"),
+        "withdrawn": ("Withdrawn", "Retiré"),
+        "suspended": ("Suspended", "Suspendu"),
+    },
     Role: {
         "admin": ("Administrator", "Administrateur"),
         "supervisor": ("Supervisor", "Superviseur"),
@@ -286,5 +322,7 @@ VOCABULARY_NAMES: dict[str, type[StrEnum]] = {
     "consent_given_by": ConsentGivenBy,
     "referral_status": ReferralStatus,
     "referral_kind": ReferralKind,
+    "age_group": AgeGroup,
+    "repatriation_status": RepatriationStatus,
     "role": Role,
 }

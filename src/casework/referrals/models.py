@@ -26,6 +26,10 @@ class Referral(TimestampMixin, Base):
     sgbv_case_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("sgbv_cases.id", ondelete="RESTRICT"), index=True
     )
+    # The counselling session the referral follows up, if any.
+    counselling_session_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("counselling_sessions.id", ondelete="RESTRICT"), index=True
+    )
     actor_code: Mapped[str] = mapped_column(
         ForeignKey("actors.code", ondelete="RESTRICT", onupdate="CASCADE")
     )

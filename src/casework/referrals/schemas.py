@@ -19,6 +19,9 @@ class ReferralCreate(WriteModel):
     incident_id: uuid.UUID | None = None
     person_id: uuid.UUID | None = None
     sgbv_case_id: uuid.UUID | None = None
+    counselling_session_id: uuid.UUID | None = Field(
+        default=None, description="The counselling session this referral follows up"
+    )
     actor: ActorCode = Field(description="The actor's code, e.g. CVJR")
     services: list[Service] = Field(min_length=1, max_length=len(Service))
     urgency: Urgency = Urgency.normal
@@ -53,6 +56,7 @@ class ReferralRead(ReadModel):
     incident_id: uuid.UUID | None
     person_id: uuid.UUID | None
     sgbv_case_id: uuid.UUID | None
+    counselling_session_id: uuid.UUID | None
     survivor_code: str | None
     actor: str
     services: list[Service]
@@ -112,5 +116,6 @@ class ReferralQuery(WriteModel):
     incident_id: uuid.UUID | None = None
     person_id: uuid.UUID | None = None
     sgbv_case_id: uuid.UUID | None = None
+    counselling_session_id: uuid.UUID | None = None
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = Field(default=None, max_length=200)

@@ -6,10 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, func, not_, select
+from sqlalchemy import and_, not_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from casework.actors import service as actor_service
 from casework.auth.models import Organization
@@ -18,9 +17,11 @@ from casework.consent import service as consent_service
 from casework.core.concurrency import check_if_match
 from casework.core.config import Settings
 from casework.core.db import utcnow
-from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from casework.core.idempotency import keyed_fingerprint
 from casework.core.pagination import keyset_page
+from casework.core.workflow import flush_move, next_position, require_note
+from casework.counselling import service as counselling_service
 from casework.incidents import service as incident_service
 from casework.persons import service as person_service
 from casework.reference.vocabularies import ReferralKind, ReferralStatus, Role, Urgency
@@ -89,6 +90,7 @@ def create_referral(
                 {"loc": ["body", "services"], "msg": f"not accepted: {refused}", "type": "service"}
             ],
         )
+    _check_follow_up(session, principal, data)
     fingerprint = keyed_fingerprint(data, "referrals")
     if data.id is not None:
         existing = session.get(Referral, data.id)
@@ -105,6 +107,7 @@ def create_referral(
         incident_id=data.incident_id,
         person_id=data.person_id,
         sgbv_case_id=data.sgbv_case_id,
+        counselling_session_id=data.counselling_session_id,
         actor_code=actor.code,
         services=sorted({s.value for s in data.services}),
         urgency=data.urgency.value,
@@ -131,6 +134,24 @@ def create_referral(
     return referral, True
 
 
+def _check_follow_up(session: Session, principal: Principal, data: ReferralCreate) -> None:
+    """A follow-up names a session the caller can see, about the same person."""
+    if data.counselling_session_id is None:
+        return
+    problem = None
+    try:
+        record = counselling_service.get_readable(session, principal, data.counselling_session_id)
+        if record.person_id is not None and record.person_id != data.person_id:
+            problem = "the session is about another person"
+    except NotFound:
+        problem = "no such counselling session"
+    if problem:
+        raise InvalidInput(
+            f"Not a follow-up of that session: {problem}.",
+            errors=[{"loc": ["body", "counselling_session_id"], "msg": problem, "type": "ref"}],
+        )
+
+
 def get_readable(session: Session, principal: Principal, referral_id: uuid.UUID) -> Referral:
     referral = session.scalar(
         select(Referral).where(Referral.id == referral_id, permissions.readable(principal))
@@ -154,7 +175,7 @@ def list_readable(
         stmt = stmt.where(Referral.urgency == query.urgency.value)
     if query.region:
         stmt = stmt.where(Referral.region.in_(query.region))
-    for name in ("incident_id", "person_id", "sgbv_case_id"):
+    for name in ("incident_id", "person_id", "sgbv_case_id", "counselling_session_id"):
         value = getattr(query, name)
         if value is not None:
             stmt = stmt.where(getattr(Referral, name) == value)
@@ -183,11 +204,7 @@ def transition(
     check_if_match(if_match, referral.version)
     source, target = referral.status, move.to.value
     rule = REFERRAL_WORKFLOW.check(source, target, principal.role)
-    if rule.note_required and not move.note:
-        raise InvalidInput(
-            f"Moving a referral to {target} needs a note (the reason).",
-            errors=[{"loc": ["body", "note"], "msg": "required for this move", "type": "missing"}],
-        )
+    require_note(rule, move.note)
     if move.consent_override_reason is not None:
         if target != ReferralStatus.sent.value:
             raise InvalidInput(
@@ -204,10 +221,7 @@ def transition(
             raise Forbidden("Only supervisors may send without consent.")
     if target == ReferralStatus.sent.value:
         _require_consent(session, referral, move)
-    # Read everything before changing anything: a query would autoflush a half-made change.
-    last = session.scalar(
-        select(func.max(ReferralEvent.seq)).where(ReferralEvent.referral_id == referral.id)
-    )
+    position = next_position(session, ReferralEvent.seq, ReferralEvent.referral_id == referral.id)
     now = utcnow()
     if target == ReferralStatus.sent.value:
         hours = (
@@ -220,7 +234,7 @@ def transition(
     session.add(
         ReferralEvent(
             referral_id=referral.id,
-            seq=(last or 0) + 1,
+            seq=position,
             from_status=source,
             to_status=target,
             by_id=principal.user_id,
@@ -229,14 +243,7 @@ def transition(
             consent_override_reason=move.consent_override_reason,
         )
     )
-    try:
-        with session.begin_nested():
-            session.flush()
-    except (StaleDataError, IntegrityError):
-        # Another request moved this referral between our read and our write.
-        raise StaleVersion(
-            "The referral was changed by someone else meanwhile; read it again."
-        ) from None
+    flush_move(session, "referral")
     return referral
 
 
@@ -313,6 +320,7 @@ def to_read(
         incident_id=referral.incident_id,
         person_id=referral.person_id,
         sgbv_case_id=referral.sgbv_case_id,
+        counselling_session_id=referral.counselling_session_id,
         survivor_code=_survivor_code(session, referral),
         actor=referral.actor_code,
         services=referral.services,
