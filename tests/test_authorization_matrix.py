@@ -303,6 +303,8 @@ MATRIX += [
     ),
 ]
 
+MATRIX += [Endpoint("GET", "/api/v1/audit", frozenset({A}))]
+
 # Routes that need no token (their behaviour is tested elsewhere).
 PUBLIC = {
     ("POST", "/api/v1/auth/token"),

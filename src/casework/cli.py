@@ -133,6 +133,28 @@ def rotate_key() -> None:
     typer.echo(f"every encrypted value is now under key {keyring.active}")
 
 
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; exit 1 at the first broken link."""
+    from casework.audit import service as audit_service
+    from casework.core.db import new_session
+
+    with new_session() as session:
+        result = audit_service.verify(session)
+    if result.ok:
+        typer.echo(f"audit chain intact: {result.checked} entries verified")
+        return
+    err.print(
+        f"[red]audit chain broken at entry {result.broken_at}: {result.reason} "
+        f"({result.checked} entries verified before it)[/red]"
+    )
+    raise typer.Exit(1)
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)

@@ -13,6 +13,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from casework import __version__
 from casework.actors.router import router as actors_router
+from casework.audit import service as audit_service
+from casework.audit.router import router as audit_router
 from casework.auth.router import router as auth_router
 from casework.consent.router import router as consent_router
 from casework.core.config import Settings, get_settings
@@ -37,6 +39,7 @@ logger = logging.getLogger("casework")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    audit_service.install()
     app = FastAPI(
         title="casework",
         version=__version__,
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         referrals_router,
         counselling_router,
         repatriation_router,
+        audit_router,
     ):
         app.include_router(router)
 

@@ -1,6 +1,7 @@
 """Every model, imported once so that Base.metadata is complete (Alembic, tests)."""
 
 from casework.actors.models import Actor
+from casework.audit.models import AuditEntry
 from casework.auth.models import LoginThrottle, Organization, User
 from casework.consent.models import Consent
 from casework.core.db import Base
@@ -13,6 +14,7 @@ from casework.sgbv.models import SgbvCase
 
 __all__ = [
     "Actor",
+    "AuditEntry",
     "Base",
     "Consent",
     "CounsellingConcern",

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from casework.audit import service as audit_service
 from casework.auth.principal import Principal, allow
 from casework.consent import permissions
 from casework.consent import service as consent_service
@@ -48,6 +49,7 @@ def list_consents(
     session: SessionDep, principal: Handler, query: Annotated[ConsentQuery, Query()]
 ) -> Page[ConsentRead]:
     rows, next_cursor = consent_service.list_readable(session, principal, query)
+    audit_service.record_reads(session, "consents", (c.id for c in rows))
     return Page(items=[consent_service.to_read(c) for c in rows], next_cursor=next_cursor)
 
 
@@ -58,6 +60,7 @@ def read_consent(
     session: SessionDep, principal: Handler, consent_id: uuid.UUID, response: Response
 ) -> ConsentRead:
     consent = consent_service.get_readable(session, principal, consent_id)
+    audit_service.record(session, "read", "consents", consent.id)
     set_etag(response, consent.version)
     return consent_service.to_read(consent)
 

@@ -120,6 +120,9 @@ def _sessionmaker(url: str) -> sessionmaker[Session]:
 
 
 def new_session() -> Session:
+    from casework.audit import service as audit_service  # every write is audited
+
+    audit_service.install()
     return _sessionmaker(get_settings().sqlalchemy_url)()
 
 

@@ -12,6 +12,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from casework.core.context import client_address_var, request_id_var
 from casework.core.errors import PROBLEM_MEDIA_TYPE, problem_body
 
 logger = logging.getLogger("casework.request")
@@ -44,6 +45,9 @@ class RequestContextMiddleware:
         incoming = _header(scope, b"x-request-id")
         request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        client = scope.get("client")
+        request_token = request_id_var.set(request_id)
+        client_token = client_address_var.set(client[0] if client else None)
         is_docs = scope["path"] in ("/docs", "/redoc") or scope["path"].startswith("/docs/")
 
         async def send_with_headers(message: Message) -> None:
@@ -56,7 +60,11 @@ class RequestContextMiddleware:
                     headers.setdefault("Content-Security-Policy", API_CSP)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            request_id_var.reset(request_token)
+            client_address_var.reset(client_token)
 
 
 class BodySizeLimitMiddleware:

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from casework.audit import service as audit_service
 from casework.auth.principal import Principal, allow
 from casework.core.concurrency import IfMatchHeader, set_etag
 from casework.core.config import get_settings
@@ -70,9 +71,11 @@ def list_incidents(
     session: SessionDep, principal: Reader, query: Annotated[IncidentQuery, Query()]
 ) -> Page[IncidentRead]:
     rows, next_cursor = incident_service.list_readable(session, principal, query)
-    return Page(
-        items=[incident_service.to_read(row, principal) for row in rows], next_cursor=next_cursor
+    items = [incident_service.to_read(row, principal) for row in rows]
+    audit_service.record_reads(
+        session, "incidents.description", (i.id for i in items if i.description is not None)
     )
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.get(
@@ -85,7 +88,10 @@ def read_incident(
 ) -> IncidentRead:
     incident = incident_service.get_readable(session, principal, incident_id)
     set_etag(response, incident.version)
-    return incident_service.to_read(incident, principal)
+    read = incident_service.to_read(incident, principal)
+    if read.description is not None:
+        audit_service.record(session, "read", "incidents.description", incident.id)
+    return read
 
 
 @router.patch(

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from casework.audit import service as audit_service
 from casework.auth.principal import Principal, allow
 from casework.core.concurrency import IfMatchHeader, set_etag
 from casework.core.config import get_settings
@@ -53,6 +54,7 @@ def list_persons(
     session: SessionDep, principal: Handler, query: Annotated[PersonQuery, Query()]
 ) -> Page[PersonRead]:
     rows, next_cursor = person_service.list_readable(session, principal, query)
+    audit_service.record_reads(session, "persons", (p.id for p in rows))
     return Page(items=[person_service.to_read(session, p) for p in rows], next_cursor=next_cursor)
 
 
@@ -63,6 +65,7 @@ def read_person(
     session: SessionDep, principal: Handler, person_id: uuid.UUID, response: Response
 ) -> PersonRead:
     person = person_service.get_readable(session, principal, person_id)
+    audit_service.record(session, "read", "persons", person.id)
     set_etag(response, person.version)
     return person_service.to_read(session, person)
 
@@ -95,4 +98,6 @@ def update_person(
     summary="The person's counselling, referrals and repatriation steps, in time order",
 )
 def person_timeline(session: SessionDep, principal: Handler, person_id: uuid.UUID) -> Timeline:
-    return timeline_service.person_timeline(session, principal, person_id)
+    timeline = timeline_service.person_timeline(session, principal, person_id)
+    audit_service.record(session, "read", "persons", person_id, detail={"view": "timeline"})
+    return timeline

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from casework.audit import service as audit_service
 from casework.auth.principal import Principal, allow
 from casework.core.concurrency import IfMatchHeader, set_etag
 from casework.core.config import get_settings
@@ -58,6 +59,7 @@ def list_referrals(
     session: SessionDep, principal: Reader, query: Annotated[ReferralQuery, Query()]
 ) -> Page[AnyView]:
     rows, next_cursor = referral_service.list_readable(session, principal, query)
+    audit_service.record_reads(session, "referrals.note", (r.id for r in rows if r.note))
     return Page(
         items=[referral_service.to_read(session, principal, r) for r in rows],
         next_cursor=next_cursor,
@@ -71,6 +73,8 @@ def read_referral(
     session: SessionDep, principal: Reader, referral_id: uuid.UUID, response: Response
 ) -> AnyView:
     referral = referral_service.get_readable(session, principal, referral_id)
+    if referral.note:
+        audit_service.record(session, "read", "referrals.note", referral.id)
     set_etag(response, referral.version)
     return referral_service.to_read(session, principal, referral)
 

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from casework.audit import service as audit_service
 from casework.auth.principal import Principal, allow
 from casework.core.concurrency import IfMatchHeader, set_etag
 from casework.core.config import get_settings
@@ -44,6 +45,7 @@ def list_cases(
     session: SessionDep, principal: Handler, query: Annotated[SgbvCaseQuery, Query()]
 ) -> Page[SgbvCaseRead]:
     rows, next_cursor = sgbv_service.list_readable(session, principal, query)
+    audit_service.record_reads(session, "sgbv_cases", (c.id for c in rows))
     return Page(items=[sgbv_service.to_read(session, c) for c in rows], next_cursor=next_cursor)
 
 
@@ -54,6 +56,7 @@ def read_case(
     session: SessionDep, principal: Handler, case_id: uuid.UUID, response: Response
 ) -> SgbvCaseRead:
     case = sgbv_service.get_readable(session, principal, case_id)
+    audit_service.record(session, "read", "sgbv_cases", case.id)
     set_etag(response, case.version)
     return sgbv_service.to_read(session, case)
 
