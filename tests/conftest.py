@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,8 @@ from casework.main import create_app
 from tests.factories import World, build_world
 
 # The `live` fixture (a committed database for racing requests) lives there.
-pytest_plugins = ["tests.racing"]
+# Real server processes on PostgreSQL (`cluster`) live in tests.servers.
+pytest_plugins = ["tests.racing", "tests.servers"]
 
 POSTGRES_URL = os.environ.get("CASEWORK_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("CASEWORK_TEST_REQUIRE_POSTGRES") == "1"
@@ -132,10 +134,8 @@ def session(connection: Connection) -> Iterator[Session]:
         yield session
 
 
-@pytest.fixture
-def app(session: Session) -> FastAPI:
-    get_settings.cache_clear()
-    app = create_app(get_settings())
+def join_test_transaction(app: FastAPI, session: Session) -> FastAPI:
+    """Point an app's sessions (requests and the idempotency middleware) at the test's."""
 
     def test_session() -> Iterator[Session]:
         # Mirrors get_session: commit at the request boundary, roll back on error.
@@ -147,7 +147,19 @@ def app(session: Session) -> FastAPI:
             raise
 
     app.dependency_overrides[get_session] = test_session
+
+    @contextmanager
+    def shared_session() -> Iterator[Session]:
+        yield session  # the test's session: never closed here
+
+    app.state.session_provider = shared_session
     return app
+
+
+@pytest.fixture
+def app(session: Session) -> FastAPI:
+    get_settings.cache_clear()
+    return join_test_transaction(create_app(get_settings()), session)
 
 
 @pytest.fixture

@@ -49,6 +49,7 @@ def live(backend: str, fresh_database_url: Any) -> Iterator[tuple[FastAPI, World
 
     app = create_app()
     app.dependency_overrides[get_session] = real_session
+    app.state.session_provider = factory
     yield app, world, engine
     engine.dispose()
 

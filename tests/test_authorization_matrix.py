@@ -310,6 +310,7 @@ PUBLIC = {
     ("POST", "/api/v1/auth/token"),
     ("GET", "/health"),
     ("GET", "/ready"),
+    ("GET", "/metrics"),
 }
 
 

@@ -44,7 +44,14 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
     """Serve the API with uvicorn."""
+    import os
+    import tempfile
+
     import uvicorn
+
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Several processes: /metrics must add up every worker's counters.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="casework-metrics-")
 
     uvicorn.run(
         "casework.main:app",
@@ -54,6 +61,9 @@ def serve(
         proxy_headers=True,
         server_header=False,
         log_level="info",
+        # uvicorn's access log prints query strings (?registration_number=...):
+        # casework logs each request itself, by route template.
+        access_log=False,
     )
 
 

@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,7 +18,7 @@ from casework.audit.router import router as audit_router
 from casework.auth.router import router as auth_router
 from casework.consent.router import router as consent_router
 from casework.core.config import Settings, get_settings
-from casework.core.db import SessionDep
+from casework.core.db import SessionDep, new_session
 from casework.core.errors import (
     Problem,
     ServiceUnavailable,
@@ -26,7 +26,9 @@ from casework.core.errors import (
     problem_response,
 )
 from casework.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from casework.core.observability import configure_logging, metrics_payload
 from casework.counselling.router import router as counselling_router
+from casework.idempotency.middleware import IdempotencyMiddleware
 from casework.incidents.router import router as incidents_router
 from casework.persons.router import router as persons_router
 from casework.reference.router import router as reference_router
@@ -39,6 +41,7 @@ logger = logging.getLogger("casework")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging()
     audit_service.install()
     app = FastAPI(
         title="casework",
@@ -57,7 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             title="Precondition failed",
         )
 
-    # Outermost first: request id and headers wrap everything, including 413s.
+    # Added innermost first: request id and headers wrap everything, including 413s;
+    # the body limit applies before an Idempotency-Key request body is buffered.
+    # Tests replace app.state.session_provider to join their transaction.
+    app.state.session_provider = new_session
+    app.add_middleware(IdempotencyMiddleware, provide_session=lambda: app.state.session_provider())
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
@@ -83,6 +90,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_router,
     ):
         app.include_router(router)
+
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics: request counts and latencies by route template",
+        response_class=PlainTextResponse,
+    )
+    def metrics() -> Response:
+        payload, media_type = metrics_payload()
+        return Response(payload, media_type=media_type)
 
     @app.get("/health", tags=["operations"], summary="Liveness")
     def health() -> dict[str, str]:

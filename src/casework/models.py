@@ -6,6 +6,7 @@ from casework.auth.models import LoginThrottle, Organization, User
 from casework.consent.models import Consent
 from casework.core.db import Base
 from casework.counselling.models import CounsellingConcern, CounsellingSession
+from casework.idempotency.models import IdempotencyRecord
 from casework.incidents.models import Incident
 from casework.persons.models import Person
 from casework.referrals.models import Referral, ReferralEvent
@@ -19,6 +20,7 @@ __all__ = [
     "Consent",
     "CounsellingConcern",
     "CounsellingSession",
+    "IdempotencyRecord",
     "Incident",
     "LoginThrottle",
     "Organization",

@@ -234,3 +234,17 @@ def test_oversized_chunked_body_is_413(client: TestClient, world: World, session
     )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_body_that_is_not_utf8_is_a_422_problem(
+    client: TestClient, world: World, session: Session
+) -> None:
+    before = count(session)
+    response = client.post(
+        INCIDENTS,
+        content=b'{"region": "\xff\xfe\xfa"}',
+        headers={**auth(world.user("monitor_a")), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert count(session) == before

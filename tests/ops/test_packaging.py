@@ -36,6 +36,17 @@ def test_compose_runs_postgres_16_with_a_health_check_and_migrates_on_start() ->
     assert app["environment"]["CASEWORK_DATABASE_URL"].startswith("postgresql://")
 
 
+def test_app_scales_behind_one_port() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    app = compose["services"]["app"]
+    assert "ports" not in app  # a fixed host port would stop --scale app=3
+    proxy = compose["services"]["proxy"]
+    assert proxy["ports"] == ["127.0.0.1:8000:8000"]
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "server app:8000 resolve;" in nginx
+    assert "resolver 127.0.0.11" in nginx
+
+
 def test_container_installs_and_migrates_like_ci() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     entrypoint = (ROOT / "docker-entrypoint.sh").read_text()

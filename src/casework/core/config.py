@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     blind_index_key: SecretStr | None = Field(
         default=None, description="HMAC key for exact lookups of encrypted values."
     )
+    idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
     referral_due_hours_urgent: int = Field(default=24, ge=1)
     referral_due_hours_normal: int = Field(default=72, ge=1)
 

@@ -93,6 +93,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
+    # Database errors must never echo row values (names, codes) into logs or traces.
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

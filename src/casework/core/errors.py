@@ -22,6 +22,8 @@ logger = logging.getLogger("casework.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:casework:problem:"
+# What FastAPI says when it cannot decode a request body at all.
+FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
 
 
 class FieldError(BaseModel):
@@ -197,6 +199,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 400 and detail == FASTAPI_BODY_PARSE_ERROR:
+            # A body that is not even text (bad encoding): malformed input, like bad JSON.
+            return problem_response(
+                422,
+                "The request body could not be read as JSON (UTF-8) or form data.",
+                slug="malformed-json",
+                title="Invalid input",
+                errors=[{"loc": ["body"], "msg": "unreadable body", "type": "body_unreadable"}],
+            )
         return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
 
     @app.exception_handler(Exception)

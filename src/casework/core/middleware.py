@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -14,8 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from casework.core.context import client_address_var, request_id_var
 from casework.core.errors import PROBLEM_MEDIA_TYPE, problem_body
-
-logger = logging.getLogger("casework.request")
+from casework.core.observability import observe
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -28,6 +27,9 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
 }
+# Framework routes without a route object in scope; any other unmatched path is
+# "unmatched" (a raw path would let clients mint metric labels).
+STATIC_ROUTES = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 # Swagger UI at /docs loads its script and style from a CDN; everything else is JSON.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
@@ -49,9 +51,13 @@ class RequestContextMiddleware:
         request_token = request_id_var.set(request_id)
         client_token = client_address_var.set(client[0] if client else None)
         is_docs = scope["path"] in ("/docs", "/redoc") or scope["path"].startswith("/docs/")
+        started = time.perf_counter()
+        status = 500
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = request_id
                 for name, value in SECURITY_HEADERS.items():
@@ -63,6 +69,10 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
+            route = getattr(scope.get("route"), "path", None) or (
+                scope["path"] if scope["path"] in STATIC_ROUTES else "unmatched"
+            )
+            observe(scope["method"], route, status, time.perf_counter() - started)
             request_id_var.reset(request_token)
             client_address_var.reset(client_token)
 

@@ -49,7 +49,7 @@ def rotate(
     for target in encrypted_columns():
         raw = type_coerce(target.column, Text)
         stale = raw.is_not(None) & ~raw.startswith(prefix, autoescape=True)
-        id_column = target.table.c.id
+        key_columns = list(target.table.primary_key.columns)
         with engine.connect() as connection:
             total = connection.execute(
                 select(func.count()).select_from(target.table).where(stale)
@@ -59,13 +59,18 @@ def rotate(
         while True:
             with engine.begin() as connection:
                 rows = connection.execute(
-                    select(id_column, raw.label("raw")).where(stale).limit(BATCH)
+                    select(*key_columns, raw.label("raw")).where(stale).limit(BATCH)
                 ).all()
-                for row_id, stored in rows:
+                for *key, stored in rows:
                     plaintext = keyring.decrypt(stored, target.context)
                     connection.execute(
                         update(target.table)
-                        .where(id_column == row_id)
+                        .where(
+                            *(
+                                column == value
+                                for column, value in zip(key_columns, key, strict=True)
+                            )
+                        )
                         .values(
                             {
                                 target.column.name: type_coerce(
