@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from casework.auth import apikeys
 from casework.auth import service as auth_service
-from casework.auth.models import Organization, User
+from casework.auth.models import ApiKey, Organization, User
 from casework.auth.principal import Principal
 from casework.consent import service as consent_service
 from casework.consent.models import Consent
@@ -253,6 +254,8 @@ class World:
     files: dict[str, RepatriationFile] = field(default_factory=dict)
     consents: dict[str, Consent] = field(default_factory=dict)
     referrals: dict[str, Referral] = field(default_factory=dict)
+    api_key: ApiKey | None = None
+    api_key_secret: str = ""
 
     def user(self, name: str) -> User:
         return self.users[name]
@@ -354,6 +357,9 @@ def build_world(session: Session) -> World:
         world.user("caseworker_a"),
         principal_person_id=str(world.persons["refugee"].id),
         member_person_ids=[str(world.persons["refugee_child"].id)],
+    )
+    world.api_key, world.api_key_secret = apikeys.create(
+        session, "Cluster dashboard", world.user("admin").id
     )
     world.incidents["b_mopti"] = make_incident(
         session,

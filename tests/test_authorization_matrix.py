@@ -303,7 +303,24 @@ MATRIX += [
     ),
 ]
 
-MATRIX += [Endpoint("GET", "/api/v1/audit", frozenset({A}))]
+MATRIX += [
+    Endpoint("GET", "/api/v1/audit", frozenset({A})),
+    Endpoint(
+        "GET",
+        "/api/v1/reports/aggregates",
+        frozenset({A, S, R}),
+        path=lambda w: "/api/v1/reports/aggregates?dataset=incidents&group_by=region",
+    ),
+    Endpoint("POST", "/api/v1/api-keys", frozenset({A}), ok=201, body=lambda w: {"name": "HDX"}),
+    Endpoint("GET", "/api/v1/api-keys", frozenset({A})),
+    Endpoint(
+        "DELETE",
+        "/api/v1/api-keys/{key_id}",
+        frozenset({A}),
+        ok=204,
+        path=lambda w: f"/api/v1/api-keys/{w.api_key.id}",
+    ),
+]
 
 # Routes that need no token (their behaviour is tested elsewhere).
 PUBLIC = {
@@ -351,6 +368,20 @@ def test_anonymous_is_401(client: TestClient, world: World, endpoint: Endpoint) 
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("endpoint", MATRIX, ids=lambda e: f"{e.method} {e.route}")
+def test_an_api_key_reaches_the_reports_and_nothing_else(
+    client: TestClient, world: World, endpoint: Endpoint
+) -> None:
+    response = client.request(
+        endpoint.method,
+        endpoint.url(world),
+        json=endpoint.body(world) if endpoint.body else None,
+        headers={"Authorization": f"Bearer {world.api_key_secret}"},
+    )
+    expected = 200 if endpoint.route == "/api/v1/reports/aggregates" else 403
+    assert response.status_code == expected, response.text
 
 
 @pytest.mark.parametrize("path", ["/health", "/ready"])

@@ -34,6 +34,7 @@ from casework.persons.router import router as persons_router
 from casework.reference.router import router as reference_router
 from casework.referrals.router import router as referrals_router
 from casework.repatriation.router import router as repatriation_router
+from casework.reports.router import router as reports_router
 from casework.sgbv.router import router as sgbv_router
 
 logger = logging.getLogger("casework")
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         counselling_router,
         repatriation_router,
         audit_router,
+        reports_router,
     ):
         app.include_router(router)
 

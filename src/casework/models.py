@@ -2,7 +2,7 @@
 
 from casework.actors.models import Actor
 from casework.audit.models import AuditEntry
-from casework.auth.models import LoginThrottle, Organization, User
+from casework.auth.models import ApiKey, LoginThrottle, Organization, User
 from casework.consent.models import Consent
 from casework.core.db import Base
 from casework.counselling.models import CounsellingConcern, CounsellingSession
@@ -15,6 +15,7 @@ from casework.sgbv.models import SgbvCase
 
 __all__ = [
     "Actor",
+    "ApiKey",
     "AuditEntry",
     "Base",
     "Consent",

@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
+from casework.auth import apikeys
 from casework.auth.models import User
 from casework.core.config import get_settings
 from casework.core.db import SessionDep
@@ -35,6 +36,7 @@ class Principal:
     organization_code: str | None
     regions: frozenset[str]
     actor_code: str | None
+    is_api_key: bool = False
 
     def covers_region(self, region: str) -> bool:
         """Supervisors with no regions set cover every region; others only theirs."""
@@ -48,6 +50,20 @@ def get_current_principal(
 ) -> Principal:
     if not token:
         raise Unauthorized()
+    if apikeys.is_api_key(token):
+        key = apikeys.authenticate(session, token)
+        if key is None:
+            raise Unauthorized("The API key is invalid or has been revoked.")
+        return Principal(
+            user_id=key.id,
+            username=f"api-key:{key.name}",
+            role=Role.reporting,  # a key can reach the reports and nothing else
+            organization_id=None,
+            organization_code=None,
+            regions=frozenset(),
+            actor_code=None,
+            is_api_key=True,
+        )
     claims = decode_access_token(token, key=get_settings().signing_key())
     if claims is None:
         raise Unauthorized("The access token is invalid or has expired.")
@@ -71,11 +87,16 @@ def get_current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
 
 
-def allow(*roles: Role) -> Callable[[Principal], Principal]:
-    """A dependency admitting only the given roles (403 for the others)."""
+def allow(*roles: Role, api_keys: bool = False) -> Callable[[Principal], Principal]:
+    """A dependency admitting only the given roles (403 for the others).
+
+    API keys (reporting tools) pass only where ``api_keys=True``: the reports.
+    """
     allowed = frozenset(roles)
 
     def check(principal: CurrentPrincipal) -> Principal:
+        if principal.is_api_key and not api_keys:
+            raise Forbidden("An API key can reach the reports only.")
         if principal.role not in allowed:
             raise Forbidden(f"The {principal.role} role may not do this.")
         return principal

@@ -7,9 +7,12 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from casework.audit import service as audit_service
-from casework.auth import service
+from casework.auth import apikeys, service
 from casework.auth.principal import ANY_ROLE, CurrentPrincipal, Principal, allow
 from casework.auth.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
     OrganizationCreate,
     OrganizationRead,
     Token,
@@ -56,7 +59,7 @@ def login(session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depend
 @router.get(
     "/users/me",
     response_model=UserRead,
-    responses=problem_responses(401),
+    responses=problem_responses(401, 403),
     dependencies=[Depends(allow(*ANY_ROLE))],
 )
 def read_me(session: SessionDep, principal: CurrentPrincipal) -> UserRead:
@@ -143,3 +146,38 @@ def create_organization(
 )
 def list_organizations(session: SessionDep, admin: AdminDep) -> list[OrganizationRead]:
     return [OrganizationRead.model_validate(o) for o in service.list_organizations(session)]
+
+
+@router.post(
+    "/api-keys",
+    response_model=ApiKeyCreated,
+    status_code=201,
+    responses=problem_responses(401, 403, 422),
+    tags=["api-keys"],
+    summary="Create a key for a reporting tool (the key is shown once)",
+)
+def create_api_key(session: SessionDep, admin: AdminDep, body: ApiKeyCreate) -> ApiKeyCreated:
+    record, key = apikeys.create(session, body.name, admin.user_id)
+    return ApiKeyCreated(id=record.id, name=record.name, key=key, created_at=record.created_at)
+
+
+@router.get(
+    "/api-keys",
+    response_model=list[ApiKeyRead],
+    responses=problem_responses(401, 403),
+    tags=["api-keys"],
+)
+def list_api_keys(session: SessionDep, admin: AdminDep) -> list[ApiKeyRead]:
+    return [ApiKeyRead.model_validate(k) for k in apikeys.list_keys(session)]
+
+
+@router.delete(
+    "/api-keys/{key_id}",
+    status_code=204,
+    responses=problem_responses(401, 403, 404, 422),
+    tags=["api-keys"],
+    summary="Revoke a key (it stops working at once)",
+)
+def revoke_api_key(session: SessionDep, admin: AdminDep, key_id: uuid.UUID) -> Response:
+    apikeys.revoke(session, key_id)
+    return Response(status_code=204)

@@ -70,3 +70,23 @@ class OrganizationRead(ReadModel):
     code: str
     name: str
     created_at: datetime
+
+
+class ApiKeyCreate(WriteModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class ApiKeyCreated(ReadModel):
+    id: uuid.UUID
+    name: str
+    key: str = Field(description="Shown only in this response: store it now")
+    created_at: datetime
+
+
+class ApiKeyRead(ReadModel):
+    id: uuid.UUID
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None

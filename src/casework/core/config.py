@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     blind_index_key: SecretStr | None = Field(
         default=None, description="HMAC key for exact lookups of encrypted values."
     )
+    report_threshold_incidents: int = Field(
+        default=0, ge=0, description="Incidents count events: published exactly unless set"
+    )
+    report_threshold_referrals: int = Field(default=5, ge=0)
+    report_threshold_counselling: int = Field(default=5, ge=0)
+    report_threshold_repatriation: int = Field(default=5, ge=0)
+    report_threshold_sgbv: int = Field(default=5, ge=5, description="Never below 5")
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
     referral_due_hours_urgent: int = Field(default=24, ge=1)
     referral_due_hours_normal: int = Field(default=72, ge=1)

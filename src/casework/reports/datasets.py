@@ -1,0 +1,153 @@
+"""What each dataset counts, by which date, along which dimensions.
+
+Counts are computed by the database (GROUP BY); nothing is loaded row by row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, Select, String, cast, exists, func, select
+
+from casework.consent.models import Consent
+from casework.core.db import UTCDateTime
+from casework.counselling.models import CounsellingConcern, CounsellingSession
+from casework.incidents.models import Incident
+from casework.reference.vocabularies import ConsentPurpose
+from casework.referrals.models import Referral
+from casework.repatriation.models import RepatriationFile
+from casework.sgbv.models import SgbvCase
+
+PERIODS = ("month", "quarter", "year")
+
+
+def period(expression: Any, kind: str, dialect: str) -> ColumnElement[str]:
+    """YYYY-MM, YYYY-Qn or YYYY of a date or a UTC timestamp, on either database."""
+    if dialect == "postgresql":
+        if isinstance(expression.type, UTCDateTime):
+            expression = func.timezone("UTC", expression)  # not the session's time zone
+        pattern = {"month": "YYYY-MM", "quarter": 'YYYY-"Q"Q', "year": "YYYY"}[kind]
+        return func.to_char(expression, pattern)
+    if kind == "month":
+        return func.strftime("%Y-%m", expression)
+    if kind == "year":
+        return func.strftime("%Y", expression)
+    quarter = (cast(func.strftime("%m", expression), Integer) + 2) // 3
+    return func.strftime("%Y", expression).concat("-Q").concat(cast(quarter, String))
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    counts_people: bool
+    date: Any  # the column reports count by
+    region: Any
+    dimensions: dict[str, Any]
+    base: Callable[[], Select[Any]]
+    counted: Any  # what COUNT(DISTINCT ...) counts
+    joins: dict[str, Callable[[Select[Any]], Select[Any]]] = field(default_factory=dict)
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
+def _reporting_consent_in_force() -> ColumnElement[bool]:
+    return exists().where(
+        Consent.sgbv_case_id == SgbvCase.id,
+        Consent.purpose == ConsentPurpose.reporting.value,
+        Consent.withdrawn_at.is_(None),
+    )
+
+
+DATASETS: dict[str, Dataset] = {
+    "incidents": Dataset(
+        name="incidents",
+        counts_people=False,
+        date=Incident.occurred_on,
+        region=Incident.region,
+        dimensions={
+            "region": Incident.region,
+            "admin2": Incident.admin2,
+            "incident_type": Incident.incident_type,
+            "population_group": Incident.population_group,
+            "perpetrator_category": Incident.perpetrator_category,
+            "urgency": Incident.urgency,
+            "status": Incident.status,
+        },
+        base=lambda: select().select_from(Incident),
+        counted=Incident.id,
+        filters={"incident_type": Incident.incident_type, "status": Incident.status},
+    ),
+    "referrals": Dataset(
+        name="referrals",
+        counts_people=True,
+        date=Referral.sent_at,
+        region=Referral.region,
+        dimensions={
+            "region": Referral.region,
+            "actor": Referral.actor_code,
+            "status": Referral.status,
+            "urgency": Referral.urgency,
+            "kind": Referral.kind,
+        },
+        base=lambda: select().select_from(Referral).where(Referral.sent_at.is_not(None)),
+        counted=Referral.id,
+        filters={"status": Referral.status, "actor": Referral.actor_code},
+    ),
+    "sgbv": Dataset(
+        name="sgbv",
+        counts_people=True,
+        date=SgbvCase.occurred_on,
+        region=SgbvCase.region,
+        dimensions={
+            "region": SgbvCase.region,
+            "admin2": SgbvCase.admin2,
+            "gbv_type": SgbvCase.gbv_type,
+        },
+        # Only cases whose survivor consented to anonymous statistics (GBVIMS practice).
+        base=lambda: select().select_from(SgbvCase).where(_reporting_consent_in_force()),
+        counted=SgbvCase.id,
+        filters={"gbv_type": SgbvCase.gbv_type},
+    ),
+    "counselling": Dataset(
+        name="counselling",
+        counts_people=True,
+        date=CounsellingSession.held_on,
+        region=CounsellingSession.region,
+        dimensions={
+            "region": CounsellingSession.region,
+            "sex": CounsellingSession.sex,
+            "age_group": CounsellingSession.age_group,
+            "population_group": CounsellingSession.population_group,
+            "office": CounsellingSession.office,
+            "concern": CounsellingConcern.concern,
+        },
+        base=lambda: select().select_from(CounsellingSession),
+        counted=CounsellingSession.id,
+        joins={
+            "concern": lambda stmt: stmt.join(
+                CounsellingConcern, CounsellingConcern.session_id == CounsellingSession.id
+            )
+        },
+    ),
+    "repatriation": Dataset(
+        name="repatriation",
+        counts_people=True,
+        date=RepatriationFile.created_at,
+        region=RepatriationFile.region,
+        dimensions={
+            "region": RepatriationFile.region,
+            "status": RepatriationFile.status,
+            "destination": RepatriationFile.destination,
+            "country_of_origin": RepatriationFile.country_of_origin,
+            "country_of_asylum": RepatriationFile.country_of_asylum,
+        },
+        base=lambda: select().select_from(RepatriationFile),
+        counted=RepatriationFile.id,
+        filters={"status": RepatriationFile.status},
+    ),
+}
+
+
+def dimension_names(dataset: Dataset) -> list[str]:
+    return [*dataset.dimensions, *PERIODS]
