@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint pytest bench clean
+.PHONY: install run test lint pytest bench bench-load clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "casework needs Python 3.11 or newer (set PYTHON=...)")'
@@ -41,6 +41,9 @@ pytest: install
 
 bench: install
 	$(BIN)/python bench/incident_throughput.py
+
+bench-load: install
+	$(BIN)/python bench/load.py --seconds 60
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

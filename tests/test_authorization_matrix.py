@@ -311,6 +311,12 @@ MATRIX += [
         frozenset({A, S, R}),
         path=lambda w: "/api/v1/reports/aggregates?dataset=incidents&group_by=region",
     ),
+    Endpoint(
+        "GET",
+        "/api/v1/reports/sitrep",
+        frozenset({A, S, R}),
+        path=lambda w: "/api/v1/reports/sitrep?month=2026-05",
+    ),
     Endpoint("POST", "/api/v1/api-keys", frozenset({A}), ok=201, body=lambda w: {"name": "HDX"}),
     Endpoint("GET", "/api/v1/api-keys", frozenset({A})),
     Endpoint(
@@ -380,7 +386,7 @@ def test_an_api_key_reaches_the_reports_and_nothing_else(
         json=endpoint.body(world) if endpoint.body else None,
         headers={"Authorization": f"Bearer {world.api_key_secret}"},
     )
-    expected = 200 if endpoint.route == "/api/v1/reports/aggregates" else 403
+    expected = 200 if endpoint.route.startswith("/api/v1/reports/") else 403
     assert response.status_code == expected, response.text
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -257,3 +257,58 @@ def test_reporting_role_reaches_no_record(client: TestClient, may: World, sessio
         "/api/v1/actors",
     ):
         assert client.get(path, headers=headers).status_code == 403, path
+
+
+def test_sitrep_key_figures(client: TestClient, may: World) -> None:
+    response = client.get(
+        "/api/v1/reports/sitrep", params={"month": "2026-05"}, headers=auth(may.user("reporting"))
+    )
+    assert response.status_code == 200, response.text
+    figures = response.json()
+    assert figures["month"] == "2026-05"
+    assert figures["incidents"]["total"] == sum(TRUTH.values())
+    # January to May: May's incidents plus the one of 30 April.
+    assert figures["incidents"]["year_to_date"] == sum(TRUTH.values()) + 1
+    assert {r["region"]: r["count"] for r in figures["incidents"]["by_region"]} == {
+        "ML07": 9,
+        "ML05": 7,
+    }
+    assert figures["incidents"]["by_type"][0] == {"incident_type": "extortion", "count": 8}
+    # Nothing was referred in May, and the world's household registered later: true zeros.
+    assert figures["referrals"] == {"total": 0, "urgent": 0}
+    assert figures["repatriation"]["in_process"] == 0
+
+
+def test_sitrep_never_publishes_small_counts_of_people(client: TestClient, may: World) -> None:
+    this_month = datetime.now(UTC).strftime("%Y-%m")
+    figures = client.get(
+        "/api/v1/reports/sitrep", params={"month": this_month}, headers=auth(may.user("reporting"))
+    ).json()
+    # Two referrals sent, one household in process, one counselling session: all below 5.
+    assert figures["referrals"]["total"] is None
+    assert figures["repatriation"]["in_process"] is None
+    assert figures["counselling"]["sessions"] is None
+    assert figures["counselling"]["main_concerns"] == []
+
+
+def test_sitrep_as_a_protection_update_paragraph(client: TestClient, may: World) -> None:
+    response = client.get(
+        "/api/v1/reports/sitrep",
+        params={"month": "2026-05"},
+        headers={**auth(may.user("reporting")), "Accept": "text/markdown"},
+    )
+    assert response.headers["content-type"].startswith("text/markdown")
+    text = response.text
+    assert "## Key figures, May 2026" in text
+    assert "**16 protection incidents** were registered in May 2026 in Gao and Mopti" in text
+    assert "**17 since January**" in text
+    assert "extortion (8)" in text
+    assert "**0 voluntary repatriation files**" in text
+
+
+@pytest.mark.parametrize("month", ["2026-13", "May 2026", "2026-5", ""])
+def test_sitrep_month_must_be_valid(client: TestClient, may: World, month: str) -> None:
+    response = client.get(
+        "/api/v1/reports/sitrep", params={"month": month}, headers=auth(may.user("reporting"))
+    )
+    assert response.status_code == 422

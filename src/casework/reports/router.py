@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from casework.auth.principal import Principal, allow
 from casework.core.config import get_settings
@@ -11,6 +12,7 @@ from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
 from casework.reference.vocabularies import Role
 from casework.reports import service as report_service
+from casework.reports import sitrep as sitrep_service
 from casework.reports.schemas import AggregateQuery, AggregateResult, ReportFormat
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -47,3 +49,73 @@ def aggregates(
         text = report_service.as_csv(result, hxl=query.format is ReportFormat.hxl)
         return Response(text, media_type="text/csv; charset=utf-8")
     return result
+
+
+class SitrepRegion(BaseModel):
+    region: str
+    count: int | None
+
+
+class SitrepType(BaseModel):
+    incident_type: str
+    count: int | None
+
+
+class SitrepIncidents(BaseModel):
+    total: int | None
+    year_to_date: int | None
+    by_region: list[SitrepRegion]
+    by_type: list[SitrepType]
+
+
+class SitrepConcern(BaseModel):
+    concern: str
+    count: int | None
+
+
+class SitrepReferrals(BaseModel):
+    total: int | None
+    urgent: int | None
+
+
+class SitrepCounselling(BaseModel):
+    sessions: int | None
+    main_concerns: list[SitrepConcern]
+
+
+class SitrepRepatriation(BaseModel):
+    in_process: int | None
+
+
+class Sitrep(BaseModel):
+    month: str
+    incidents: SitrepIncidents
+    referrals: SitrepReferrals
+    counselling: SitrepCounselling
+    repatriation: SitrepRepatriation
+
+
+Month = Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+@router.get(
+    "/sitrep",
+    response_model=Sitrep,
+    responses={
+        200: {
+            "content": {"text/markdown": {"schema": {"type": "string"}}},
+            "description": "JSON; the key-figures paragraph with Accept: text/markdown",
+        },
+        **problem_responses(401, 403, 422),
+    },
+    summary="Key figures of a monthly protection update (null: fewer than 5, suppressed)",
+)
+def monthly_sitrep(
+    session: SessionDep, principal: Reporter, request: Request, month: Month
+) -> Sitrep | Response:
+    settings = get_settings()
+    figures = sitrep_service.sitrep(session, principal, month, settings)
+    if "text/markdown" in request.headers.get("accept", ""):
+        text = sitrep_service.as_markdown(figures, settings.code_set)
+        return Response(text, media_type="text/markdown; charset=utf-8")
+    return Sitrep.model_validate(figures)
