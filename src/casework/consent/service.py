@@ -16,7 +16,7 @@ from casework.consent.schemas import ConsentCreate, ConsentQuery, ConsentRead
 from casework.core.concurrency import check_if_match
 from casework.core.db import utcnow
 from casework.core.errors import Conflict, InvalidInput, NotFound
-from casework.core.idempotency import keyed_fingerprint
+from casework.core.idempotency import replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.persons import service as person_service
 from casework.reference.vocabularies import ConsentPurpose
@@ -40,16 +40,11 @@ def record_consent(
                 for code in unknown
             ],
         )
-    fingerprint = keyed_fingerprint(data, "consents")
-    if data.id is not None:
-        existing = session.get(Consent, data.id)
-        if existing is not None:
-            if (
-                existing.organization_id == principal.organization_id
-                and existing.create_fingerprint == fingerprint
-            ):
-                return existing, False
-            raise Conflict("A consent with this id already exists with different content.")
+    fingerprint, replayed = replay_or_conflict(
+        session, Consent, data, principal.organization_id, "consents"
+    )
+    if replayed is not None:
+        return replayed, False
     consent = Consent(
         id=data.id or uuid.uuid4(),
         person_id=data.person_id,

@@ -11,8 +11,8 @@ from casework.auth.models import Organization
 from casework.auth.principal import Principal
 from casework.core.concurrency import check_if_match
 from casework.core.db import utcnow
-from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from casework.core.idempotency import keyed_fingerprint
+from casework.core.errors import Forbidden, InvalidInput, NotFound
+from casework.core.idempotency import replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.counselling import permissions
 from casework.counselling.models import CounsellingConcern, CounsellingSession
@@ -49,16 +49,11 @@ def record_session(
     check_location(region, None, code_set)
     if not permissions.may_hold_in(principal, region):
         raise Forbidden(f"You may not record sessions in region {region}.")
-    fingerprint = keyed_fingerprint(data, "counselling_sessions")
-    if data.id is not None:
-        existing = session.get(CounsellingSession, data.id)
-        if existing is not None:
-            if (
-                existing.organization_id == principal.organization_id
-                and existing.create_fingerprint == fingerprint
-            ):
-                return existing, False
-            raise Conflict("A session with this id already exists with different content.")
+    fingerprint, replayed = replay_or_conflict(
+        session, CounsellingSession, data, principal.organization_id, "counselling_sessions"
+    )
+    if replayed is not None:
+        return replayed, False
     record = CounsellingSession(
         id=data.id or uuid.uuid4(),
         held_on=data.held_on,

@@ -13,7 +13,7 @@ from casework.auth.principal import Principal
 from casework.core.concurrency import check_if_match
 from casework.core.crypto import keyring
 from casework.core.errors import Conflict, Forbidden, NotFound
-from casework.core.idempotency import keyed_fingerprint
+from casework.core.idempotency import replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.persons import permissions
 from casework.persons.models import Person
@@ -34,16 +34,11 @@ def create_person(
     check_location(data.region, None, code_set)
     if not permissions.may_register_in(principal, data.region):
         raise Forbidden(f"You may not register persons in region {data.region}.")
-    fingerprint = keyed_fingerprint(data, "persons")
-    if data.id is not None:
-        existing = session.get(Person, data.id)
-        if existing is not None:
-            if (
-                existing.organization_id == principal.organization_id
-                and existing.create_fingerprint == fingerprint
-            ):
-                return existing, False
-            raise Conflict("A person with this id already exists with different content.")
+    fingerprint, replayed = replay_or_conflict(
+        session, Person, data, principal.organization_id, "persons"
+    )
+    if replayed is not None:
+        return replayed, False
     index = registration_index(data.registration_number)
     if index is not None and session.scalar(
         select(Person.id).where(

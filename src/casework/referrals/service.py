@@ -18,7 +18,7 @@ from casework.core.concurrency import check_if_match
 from casework.core.config import Settings
 from casework.core.db import utcnow
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from casework.core.idempotency import keyed_fingerprint
+from casework.core.idempotency import replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.core.workflow import flush_move, next_position, require_note
 from casework.counselling import service as counselling_service
@@ -91,16 +91,11 @@ def create_referral(
             ],
         )
     _check_follow_up(session, principal, data)
-    fingerprint = keyed_fingerprint(data, "referrals")
-    if data.id is not None:
-        existing = session.get(Referral, data.id)
-        if existing is not None:
-            if (
-                existing.organization_id == principal.organization_id
-                and existing.create_fingerprint == fingerprint
-            ):
-                return existing, False
-            raise Conflict("A referral with this id already exists with different content.")
+    fingerprint, replayed = replay_or_conflict(
+        session, Referral, data, principal.organization_id, "referrals"
+    )
+    if replayed is not None:
+        return replayed, False
     referral = Referral(
         id=data.id or uuid.uuid4(),
         kind=subject.kind.value,

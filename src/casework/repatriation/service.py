@@ -11,8 +11,8 @@ from casework.auth.models import Organization
 from casework.auth.principal import Principal
 from casework.core.concurrency import check_if_match
 from casework.core.db import utcnow
-from casework.core.errors import Conflict, InvalidInput, NotFound
-from casework.core.idempotency import keyed_fingerprint
+from casework.core.errors import InvalidInput, NotFound
+from casework.core.idempotency import replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.core.workflow import flush_move, next_position, require_note
 from casework.persons import service as person_service
@@ -50,16 +50,11 @@ def register_file(
             )
     if errors or principal_person is None:
         raise InvalidInput("Unknown persons in the household.", errors=errors)
-    fingerprint = keyed_fingerprint(data, "repatriation_files")
-    if data.id is not None:
-        existing = session.get(RepatriationFile, data.id)
-        if existing is not None:
-            if (
-                existing.organization_id == principal.organization_id
-                and existing.create_fingerprint == fingerprint
-            ):
-                return existing, False
-            raise Conflict("A file with this id already exists with different content.")
+    fingerprint, replayed = replay_or_conflict(
+        session, RepatriationFile, data, principal.organization_id, "repatriation_files"
+    )
+    if replayed is not None:
+        return replayed, False
     record = RepatriationFile(
         id=data.id or uuid.uuid4(),
         principal_person_id=data.principal_person_id,

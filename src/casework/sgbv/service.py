@@ -12,7 +12,7 @@ from casework.auth.models import Organization
 from casework.auth.principal import Principal
 from casework.core.concurrency import check_if_match
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from casework.core.idempotency import keyed_fingerprint
+from casework.core.idempotency import replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.persons import service as person_service
 from casework.reference.service import check_location
@@ -40,16 +40,11 @@ def open_case(
     if not permissions.may_open_in(principal, data.region):
         raise Forbidden(f"You may not open SGBV cases in region {data.region}.")
     _check_person(session, principal, data.person_id)
-    fingerprint = keyed_fingerprint(data, "sgbv_cases")
-    if data.id is not None:
-        existing = session.get(SgbvCase, data.id)
-        if existing is not None:
-            if (
-                existing.organization_id == principal.organization_id
-                and existing.create_fingerprint == fingerprint
-            ):
-                return existing, False
-            raise Conflict("An SGBV case with this id already exists with different content.")
+    fingerprint, replayed = replay_or_conflict(
+        session, SgbvCase, data, principal.organization_id, "sgbv_cases"
+    )
+    if replayed is not None:
+        return replayed, False
     if session.scalar(
         select(SgbvCase.id).where(
             SgbvCase.organization_id == principal.organization_id,
