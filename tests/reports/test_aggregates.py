@@ -306,7 +306,7 @@ def test_sitrep_as_a_protection_update_paragraph(client: TestClient, may: World)
     assert "**0 voluntary repatriation files**" in text
 
 
-@pytest.mark.parametrize("month", ["2026-13", "May 2026", "2026-5", ""])
+@pytest.mark.parametrize("month", ["2026-13", "May 2026", "2026-5", "", "0000-01", "9999-12"])
 def test_sitrep_month_must_be_valid(client: TestClient, may: World, month: str) -> None:
     response = client.get(
         "/api/v1/reports/sitrep", params={"month": month}, headers=auth(may.user("reporting"))

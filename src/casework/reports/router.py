@@ -95,7 +95,9 @@ class Sitrep(BaseModel):
     repatriation: SitrepRepatriation
 
 
-Month = Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[
+    str, Query(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM, 1900 to 2099")
+]
 
 
 @router.get(
