@@ -304,6 +304,7 @@ MATRIX += [
 ]
 
 MATRIX += [
+    Endpoint("GET", "/api/v1/notifications", ALL),
     Endpoint("GET", "/api/v1/audit", frozenset({A})),
     Endpoint(
         "GET",

@@ -143,6 +143,33 @@ def rotate_key() -> None:
     typer.echo(f"every encrypted value is now under key {keyring.active}")
 
 
+@app.command("notify-overdue")
+def notify_overdue() -> None:
+    """Queue overdue referrals (actors and supervisors), then deliver what is due.
+
+    Safe from cron every minute on several machines at once: each fact is
+    queued once, and each event is delivered by one worker.
+    """
+    from casework.core.db import new_session, session_factory
+    from casework.notifications import service as notifications
+
+    with new_session() as session:
+        late = notifications.queue_overdue(session)
+        session.commit()
+    outcome = notifications.deliver_due(session_factory(), notifications.http_poster())
+    typer.echo(f"{late} overdue referrals; deliveries: {dict(outcome) or 'none due'}")
+
+
+@app.command("deliver-notifications")
+def deliver_notifications() -> None:
+    """Deliver the notifications that are due (retries with backoff)."""
+    from casework.core.db import session_factory
+    from casework.notifications import service as notifications
+
+    outcome = notifications.deliver_due(session_factory(), notifications.http_poster())
+    typer.echo(f"deliveries: {dict(outcome) or 'none due'}")
+
+
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 

@@ -30,6 +30,7 @@ from casework.core.observability import configure_logging, metrics_payload
 from casework.counselling.router import router as counselling_router
 from casework.idempotency.middleware import IdempotencyMiddleware
 from casework.incidents.router import router as incidents_router
+from casework.notifications.router import router as notifications_router
 from casework.persons.router import router as persons_router
 from casework.reference.router import router as reference_router
 from casework.referrals.router import router as referrals_router
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         repatriation_router,
         audit_router,
         reports_router,
+        notifications_router,
     ):
         app.include_router(router)
 

@@ -8,6 +8,7 @@ from casework.core.db import Base
 from casework.counselling.models import CounsellingConcern, CounsellingSession
 from casework.idempotency.models import IdempotencyRecord
 from casework.incidents.models import Incident
+from casework.notifications.models import DeliveryAttempt, OutboxEvent, UserNotification
 from casework.persons.models import Person
 from casework.referrals.models import Referral, ReferralEvent
 from casework.repatriation.models import RepatriationEvent, RepatriationFile, RepatriationMember
@@ -21,10 +22,12 @@ __all__ = [
     "Consent",
     "CounsellingConcern",
     "CounsellingSession",
+    "DeliveryAttempt",
     "IdempotencyRecord",
     "Incident",
     "LoginThrottle",
     "Organization",
+    "OutboxEvent",
     "Person",
     "Referral",
     "ReferralEvent",
@@ -33,4 +36,5 @@ __all__ = [
     "RepatriationMember",
     "SgbvCase",
     "User",
+    "UserNotification",
 ]

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from casework.core.crypto import EncryptedText
 from casework.core.db import Base, TimestampMixin
 
 
@@ -19,6 +20,9 @@ class Actor(TimestampMixin, Base):
     # Service codes this actor accepts referrals for.
     services: Mapped[list[str]] = mapped_column(JSON, default=list)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Where referral events are POSTed, signed with the secret (encrypted at rest).
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(EncryptedText("actors.webhook_secret"))
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

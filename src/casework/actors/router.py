@@ -27,7 +27,7 @@ Admin = Annotated[Principal, Depends(allow(Role.admin))]
     summary="Referral actors and the services each accepts",
 )
 def list_actors(session: SessionDep) -> list[ActorRead]:
-    return [ActorRead.model_validate(a) for a in actor_service.list_actors(session)]
+    return [actor_service.to_read(a) for a in actor_service.list_actors(session)]
 
 
 @router.post(
@@ -38,7 +38,7 @@ def create_actor(
 ) -> ActorRead:
     actor = actor_service.create_actor(session, body)
     set_etag(response, actor.version)
-    return ActorRead.model_validate(actor)
+    return actor_service.to_read(actor)
 
 
 @router.get(
@@ -50,7 +50,7 @@ def create_actor(
 def read_actor(session: SessionDep, code: str, response: Response) -> ActorRead:
     actor = actor_service.get_or_404(session, code)
     set_etag(response, actor.version)
-    return ActorRead.model_validate(actor)
+    return actor_service.to_read(actor)
 
 
 @router.patch(
@@ -68,4 +68,4 @@ def update_actor(
     check_if_match(if_match, actor.version)
     actor_service.update_actor(session, actor, body)
     set_etag(response, actor.version)
-    return ActorRead.model_validate(actor)
+    return actor_service.to_read(actor)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.actors.models import Actor
-from casework.actors.schemas import ActorCreate, ActorUpdate
+from casework.actors.schemas import ActorCreate, ActorRead, ActorUpdate
 from casework.core.errors import Conflict, NotFound
 
 
@@ -44,9 +44,29 @@ def update_actor(session: Session, actor: Actor, changes: ActorUpdate) -> Actor:
         actor.services = _codes(changes.services)
     if changes.is_active is not None:
         actor.is_active = changes.is_active
+    fields = changes.model_fields_set
+    if "webhook_url" in fields:
+        actor.webhook_url = changes.webhook_url
+    if "webhook_secret" in fields:
+        actor.webhook_secret = changes.webhook_secret
     session.flush()
     return actor
 
 
 def _codes(services: Iterable[str]) -> list[str]:
     return sorted({str(s) for s in services})
+
+
+def to_read(actor: Actor) -> ActorRead:
+    return ActorRead(
+        id=actor.id,
+        code=actor.code,
+        name=actor.name,
+        services=actor.services,
+        is_active=actor.is_active,
+        webhook_url=actor.webhook_url,
+        has_webhook_secret=bool(actor.webhook_secret),
+        version=actor.version,
+        created_at=actor.created_at,
+        updated_at=actor.updated_at,
+    )

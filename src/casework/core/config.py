@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     report_threshold_counselling: int = Field(default=5, ge=0)
     report_threshold_repatriation: int = Field(default=5, ge=0)
     report_threshold_sgbv: int = Field(default=5, ge=5, description="Never below 5")
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base of the links in notifications"
+    )
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
     referral_due_hours_urgent: int = Field(default=24, ge=1)
     referral_due_hours_normal: int = Field(default=72, ge=1)

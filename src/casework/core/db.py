@@ -121,11 +121,16 @@ def _sessionmaker(url: str) -> sessionmaker[Session]:
     return sessionmaker(bind=engine_for(url), expire_on_commit=False)
 
 
-def new_session() -> Session:
-    from casework.audit import service as audit_service  # every write is audited
+def session_factory() -> sessionmaker[Session]:
+    """Sessions on the configured database, with every write audited."""
+    from casework.audit import service as audit_service
 
     audit_service.install()
-    return _sessionmaker(get_settings().sqlalchemy_url)()
+    return _sessionmaker(get_settings().sqlalchemy_url)
+
+
+def new_session() -> Session:
+    return session_factory()()
 
 
 def get_session() -> Iterator[Session]:

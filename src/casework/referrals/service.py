@@ -23,6 +23,7 @@ from casework.core.pagination import keyset_page
 from casework.core.workflow import flush_move, next_position, require_note
 from casework.counselling import service as counselling_service
 from casework.incidents import service as incident_service
+from casework.notifications import service as notifications
 from casework.persons import service as person_service
 from casework.reference.vocabularies import ReferralKind, ReferralStatus, Role, Urgency
 from casework.referrals import permissions
@@ -239,6 +240,7 @@ def transition(
         )
     )
     flush_move(session, "referral")
+    notifications.on_referral_status(session, referral)  # queued in the same transaction
     return referral
 
 
