@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from casework.auth import apikeys
 from casework.auth import service as auth_service
 from casework.auth.models import ApiKey, Organization, User
-from casework.auth.principal import Principal
+from casework.auth.principal import Principal, principal_for
 from casework.consent import service as consent_service
 from casework.consent.models import Consent
 from casework.consent.schemas import ConsentCreate
@@ -24,6 +25,7 @@ from casework.counselling.schemas import CounsellingCreate
 from casework.incidents import service as incident_service
 from casework.incidents.models import Incident
 from casework.incidents.schemas import IncidentCreate
+from casework.integrations import kobo
 from casework.persons import service as person_service
 from casework.persons.models import Person
 from casework.persons.schemas import PersonCreate
@@ -86,15 +88,7 @@ def auth(user: User) -> dict[str, str]:
 
 
 def principal_of(user: User) -> Principal:
-    return Principal(
-        user_id=user.id,
-        username=user.username,
-        role=Role(user.role),
-        organization_id=user.organization_id,
-        organization_code=user.organization.code if user.organization else None,
-        regions=frozenset(user.regions),
-        actor_code=user.actor_code,
-    )
+    return principal_for(user)
 
 
 def incident_body(**overrides: Any) -> dict[str, Any]:
@@ -256,6 +250,8 @@ class World:
     referrals: dict[str, Referral] = field(default_factory=dict)
     api_key: ApiKey | None = None
     api_key_secret: str = ""
+    kobo_form: str = ""
+    kobo_submission: uuid.UUID | None = None
 
     def user(self, name: str) -> User:
         return self.users[name]
@@ -361,6 +357,16 @@ def build_world(session: Session) -> World:
     world.api_key, world.api_key_secret = apikeys.create(
         session, "Cluster dashboard", world.user("admin").id
     )
+    form, _secret = kobo.create_form(
+        session,
+        "pm-world",
+        "World form",
+        org_a.id,
+        world.user("monitor_a"),
+        {"fields": {"region": "location/region"}},
+    )
+    world.kobo_form = form.code
+    world.kobo_submission = kobo.receive(session, form, {"_uuid": "world-1"}).submission.id
     world.incidents["b_mopti"] = make_incident(
         session,
         world.user("monitor_b"),

@@ -304,6 +304,34 @@ MATRIX += [
 ]
 
 MATRIX += [
+    Endpoint(
+        "POST",
+        "/api/v1/integrations/kobo/forms",
+        frozenset({A}),
+        ok=201,
+        body=lambda w: {
+            "code": f"f-{uuid.uuid4().hex[:8]}",
+            "name": "Form",
+            "organization": "ORGA",
+            "default_user": "monitor_a",
+            "mapping": {"fields": {"region": "location/region"}},
+        },
+    ),
+    Endpoint("GET", "/api/v1/integrations/kobo/forms", frozenset({A})),
+    Endpoint(
+        "PUT",
+        "/api/v1/integrations/kobo/forms/{code}/mapping",
+        frozenset({A}),
+        path=lambda w: f"/api/v1/integrations/kobo/forms/{w.kobo_form}/mapping",
+        body=lambda w: {"mapping": {"fields": {"region": "location/region"}}},
+    ),
+    Endpoint("GET", "/api/v1/integrations/kobo/quarantine", frozenset({A})),
+    Endpoint(
+        "POST",
+        "/api/v1/integrations/kobo/quarantine/{submission_id}/reprocess",
+        frozenset({A}),
+        path=lambda w: f"/api/v1/integrations/kobo/quarantine/{w.kobo_submission}/reprocess",
+    ),
     Endpoint("GET", "/api/v1/notifications", ALL),
     Endpoint("GET", "/api/v1/audit", frozenset({A})),
     Endpoint(
@@ -335,6 +363,8 @@ PUBLIC = {
     ("GET", "/health"),
     ("GET", "/ready"),
     ("GET", "/metrics"),
+    # Authenticated by the form's own secret (tests/integrations).
+    ("POST", "/api/v1/integrations/kobo/{form}/submissions"),
 }
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from casework.auth import service as auth_service
 from casework.auth.models import User
-from casework.auth.principal import Principal
+from casework.auth.principal import Principal, principal_for
 from casework.auth.schemas import UserCreate
 from casework.core.config import Environment, Settings, get_settings
 from casework.core.db import new_session
@@ -136,18 +136,6 @@ def _ensure_users(session: Session, settings: Settings, *, reset_passwords: bool
     return passwords
 
 
-def _principal(user: User) -> Principal:
-    return Principal(
-        user_id=user.id,
-        username=user.username,
-        role=Role(user.role),
-        organization_id=user.organization_id,
-        organization_code=user.organization.code if user.organization else None,
-        regions=frozenset(user.regions),
-        actor_code=user.actor_code,
-    )
-
-
 def _ensure_incidents(session: Session, settings: Settings) -> int:
     code_set = get_code_set(settings.code_set)
     users = {u.username: u for u in session.scalars(select(User))}
@@ -193,7 +181,7 @@ def _ensure_incidents(session: Session, settings: Settings) -> int:
         )
         if session.get(Incident, data.id) is not None:
             continue  # dates are relative to the first run: never replay them
-        submitter = _principal(users[SUBMITTER_BY_REGION[region]])
+        submitter = principal_for(users[SUBMITTER_BY_REGION[region]])
         outcome = incident_service.create_incident(session, submitter, data, code_set.name)
         created += outcome.created
     return created
@@ -226,7 +214,7 @@ def _ensure_cases(session: Session, settings: Settings) -> int:
                 session,
                 ActorCreate(code=code, name=name, services=services),
             )
-    users = {u.username: _principal(u) for u in session.scalars(select(User))}
+    users = {u.username: principal_for(u) for u in session.scalars(select(User))}
     caseworker, gbv = users["caseworker"], users["gbv.caseworker"]
     focal = users["focal.cvjr"]
 
@@ -376,7 +364,7 @@ def _ensure_reception_and_repatriation(session: Session, settings: Settings) -> 
     from casework.repatriation.models import RepatriationFile
     from casework.repatriation.schemas import RepatriationCreate, RepatriationTransition
 
-    caseworker = _principal(
+    caseworker = principal_for(
         session.scalars(select(User).where(User.username == "caseworker")).one()
     )
     rng = random.Random(1408)  # noqa: S311 - demo data, not security

@@ -30,6 +30,7 @@ from casework.core.observability import configure_logging, metrics_payload
 from casework.counselling.router import router as counselling_router
 from casework.idempotency.middleware import IdempotencyMiddleware
 from casework.incidents.router import router as incidents_router
+from casework.integrations.router import router as kobo_router
 from casework.notifications.router import router as notifications_router
 from casework.persons.router import router as persons_router
 from casework.reference.router import router as reference_router
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_router,
         reports_router,
         notifications_router,
+        kobo_router,
     ):
         app.include_router(router)
 

@@ -8,6 +8,7 @@ from casework.core.db import Base
 from casework.counselling.models import CounsellingConcern, CounsellingSession
 from casework.idempotency.models import IdempotencyRecord
 from casework.incidents.models import Incident
+from casework.integrations.models import KoboForm, KoboPullState, KoboSubmission
 from casework.notifications.models import DeliveryAttempt, OutboxEvent, UserNotification
 from casework.persons.models import Person
 from casework.referrals.models import Referral, ReferralEvent
@@ -25,6 +26,9 @@ __all__ = [
     "DeliveryAttempt",
     "IdempotencyRecord",
     "Incident",
+    "KoboForm",
+    "KoboPullState",
+    "KoboSubmission",
     "LoginThrottle",
     "Organization",
     "OutboxEvent",

@@ -73,6 +73,11 @@ def get_current_principal(
     # The identity map holds objects weakly: keep the caller's user (and its
     # organisation) alive for the request so services find them without a query.
     session.info["current_user"] = user
+    return principal_for(user)
+
+
+def principal_for(user: User) -> Principal:
+    """The principal a user acts as (requests, and integrations acting for a monitor)."""
     return Principal(
         user_id=user.id,
         username=user.username,

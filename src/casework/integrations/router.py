@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Response
+from pydantic import Field, StringConstraints
+from sqlalchemy import select
+
+from casework.auth import service as auth_service
+from casework.auth.models import User
+from casework.auth.principal import Principal, allow
+from casework.core.db import SessionDep
+from casework.core.errors import InvalidInput, NotFound, Unauthorized, problem_responses
+from casework.core.schemas import ReadModel, WriteModel
+from casework.integrations import kobo
+from casework.integrations.models import KoboForm, KoboSubmission
+from casework.reference.vocabularies import Role
+
+router = APIRouter(prefix="/api/v1/integrations/kobo", tags=["kobo"])
+Admin = Annotated[Principal, Depends(allow(Role.admin))]
+FormCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+class KoboFormCreate(WriteModel):
+    code: FormCode
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    organization: Annotated[str, StringConstraints(min_length=2, max_length=64, to_upper=True)]
+    default_user: Annotated[str, StringConstraints(min_length=3, max_length=64, to_lower=True)]
+    mapping: dict[str, Any]
+
+
+class KoboMapping(WriteModel):
+    mapping: dict[str, Any]
+
+
+class KoboFormRead(ReadModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    mapping: dict[str, Any]
+    mapping_version: int
+
+
+class KoboFormCreated(KoboFormRead):
+    secret: str = Field(description="Shown once: send it as X-Kobo-Secret on every push")
+
+
+class SubmissionResult(ReadModel):
+    submission_id: uuid.UUID
+    instance_id: str
+    state: str
+    incident_id: uuid.UUID | None
+    reasons: list[str]
+
+
+class QuarantinedRead(ReadModel):
+    id: uuid.UUID
+    form: str
+    instance_id: str
+    form_version: str | None
+    mapping_version: int
+    reasons: list[str]
+    questions: list[str] = Field(description="The question paths received (not the answers)")
+    received_at: datetime
+
+
+def _result(submission: KoboSubmission) -> SubmissionResult:
+    return SubmissionResult(
+        submission_id=submission.id,
+        instance_id=submission.instance_id,
+        state=submission.state,
+        incident_id=submission.incident_id,
+        reasons=submission.reasons,
+    )
+
+
+@router.post(
+    "/{form}/submissions",
+    response_model=SubmissionResult,
+    status_code=201,
+    responses={
+        200: {"model": SubmissionResult, "description": "Already received (a Kobo retry)"},
+        202: {"model": SubmissionResult, "description": "Stored in quarantine, with reasons"},
+        **problem_responses(401, 413, 422),
+    },
+    summary="KoboToolbox REST Service endpoint (one submission, X-Kobo-Secret header)",
+)
+def push_submission(
+    session: SessionDep,
+    form: FormCode,
+    response: Response,
+    payload: Annotated[dict[str, Any], Body()],
+    secret: Annotated[str | None, Header(alias="X-Kobo-Secret", max_length=200)] = None,
+) -> SubmissionResult:
+    found = kobo.form_for_secret(session, form, secret)
+    if found is None:
+        raise Unauthorized("Unknown form or wrong X-Kobo-Secret.")
+    outcome = kobo.receive(session, found, payload)
+    if outcome.replay:
+        response.status_code = 200
+    elif outcome.submission.state == "quarantined":
+        response.status_code = 202
+    return _result(outcome.submission)
+
+
+@router.post(
+    "/forms",
+    response_model=KoboFormCreated,
+    status_code=201,
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_form(session: SessionDep, admin: Admin, body: KoboFormCreate) -> KoboFormCreated:
+    organization = auth_service.get_organization_by_code(session, body.organization)
+    user = session.scalar(select(User).where(User.username == body.default_user))
+    if organization is None or user is None:
+        raise InvalidInput(
+            "Unknown organisation or user.",
+            errors=[
+                {
+                    "loc": ["body", "organization" if organization is None else "default_user"],
+                    "msg": "unknown",
+                    "type": "ref",
+                }
+            ],
+        )
+    record, secret = kobo.create_form(
+        session, body.code, body.name, organization.id, user, body.mapping
+    )
+    return KoboFormCreated(
+        id=record.id,
+        code=record.code,
+        name=record.name,
+        mapping=record.mapping,
+        mapping_version=record.mapping_version,
+        secret=secret,
+    )
+
+
+@router.get("/forms", response_model=list[KoboFormRead], responses=problem_responses(401, 403))
+def list_forms(session: SessionDep, admin: Admin) -> list[KoboFormRead]:
+    return [KoboFormRead.model_validate(f) for f in session.scalars(select(KoboForm))]
+
+
+@router.put(
+    "/forms/{code}/mapping",
+    response_model=KoboFormRead,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="Replace a form's mapping (its version goes up); then reprocess the quarantine",
+)
+def replace_mapping(
+    session: SessionDep, admin: Admin, code: FormCode, body: KoboMapping
+) -> KoboFormRead:
+    record = session.scalar(select(KoboForm).where(KoboForm.code == code))
+    if record is None:
+        raise NotFound("No such form.")
+    kobo.check_mapping(body.mapping)
+    record.mapping, record.mapping_version = body.mapping, record.mapping_version + 1
+    session.flush()
+    return KoboFormRead.model_validate(record)
+
+
+@router.get(
+    "/quarantine",
+    response_model=list[QuarantinedRead],
+    responses=problem_responses(401, 403),
+    summary="Submissions that could not become incidents, with their reasons",
+)
+def quarantine(session: SessionDep, admin: Admin) -> list[QuarantinedRead]:
+    rows = session.execute(
+        select(KoboSubmission, KoboForm.code)
+        .join(KoboForm, KoboForm.id == KoboSubmission.form_id)
+        .where(KoboSubmission.state == "quarantined")
+        .order_by(KoboSubmission.received_at)
+    )
+    return [
+        QuarantinedRead(
+            id=s.id,
+            form=code,
+            instance_id=s.instance_id,
+            form_version=s.form_version,
+            mapping_version=s.mapping_version,
+            reasons=s.reasons,
+            questions=sorted(json.loads(s.payload)),
+            received_at=s.received_at,
+        )
+        for s, code in rows
+    ]
+
+
+@router.post(
+    "/quarantine/{submission_id}/reprocess",
+    response_model=SubmissionResult,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="Map a quarantined submission again with the form's current mapping",
+)
+def reprocess(session: SessionDep, admin: Admin, submission_id: uuid.UUID) -> SubmissionResult:
+    submission = kobo.get_submission(session, submission_id)
+    if submission.state == "quarantined":
+        form = session.get(KoboForm, submission.form_id)
+        assert form is not None
+        kobo.process(session, form, submission)
+    return _result(submission)
