@@ -170,6 +170,55 @@ def deliver_notifications() -> None:
     typer.echo(f"deliveries: {dict(outcome) or 'none due'}")
 
 
+kobo_app = typer.Typer(help="KoboToolbox integration.", no_args_is_help=True)
+app.add_typer(kobo_app, name="kobo")
+
+
+@kobo_app.command("pull")
+def kobo_pull(
+    server: Annotated[str, typer.Option(help="Kobo server, e.g. https://kf.kobotoolbox.org")],
+    asset: Annotated[str, typer.Option(help="The form's asset uid")],
+    token_env: Annotated[str, typer.Option(help="Environment variable holding the API token")],
+    form: Annotated[
+        str | None, typer.Option(help="casework form code (default: the asset uid)")
+    ] = None,
+    page_size: Annotated[int, typer.Option(min=1, max=30000)] = 100,
+) -> None:
+    """Fetch submissions through the Kobo v2 data API; resumes where the last pull stopped."""
+    import os
+
+    import httpx
+    from rich.progress import Progress
+
+    from casework.core.db import session_factory
+    from casework.core.errors import ProblemError
+    from casework.integrations.pull import pull
+
+    token = os.environ.get(token_env)
+    if not token:
+        err.print(f"[red]{token_env} is not set[/red]")
+        raise typer.Exit(2)
+    with Progress(console=err) as bar:
+        task = bar.add_task(f"kobo {asset}", total=None)
+        try:
+            outcome = pull(
+                session_factory(),
+                server=server,
+                asset=asset,
+                token=token,
+                form_code=form or asset,
+                page_size=page_size,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        except httpx.HTTPError as exc:
+            err.print(f"[red]stopped: {type(exc).__name__}; run again to resume[/red]")
+            raise typer.Exit(1) from None
+        except ProblemError as exc:
+            err.print(f"[red]{exc.detail}[/red]")
+            raise typer.Exit(2) from None
+    typer.echo(f"pulled: {dict(outcome) or 'nothing new'}")
+
+
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
