@@ -39,17 +39,9 @@ from casework.incidents.schemas import IncidentCreate, Victims
 from casework.integrations.models import KoboForm, KoboSubmission
 
 NAMESPACE = uuid.UUID("0c7f3f50-3c1d-4b8e-9d0a-4a6c1b9e2f11")
-FIELDS = {
-    "occurred_on",
-    "region",
-    "admin2",
-    "locality",
-    "incident_type",
-    "perpetrator_category",
-    "population_group",
-    "urgency",
-    "description",
-    *(f"victims.{name}" for name in Victims.model_fields),
+# Every client field of an incident can be mapped (victim counts one by one).
+FIELDS = {name for name in IncidentCreate.model_fields if name not in ("id", "victims")} | {
+    f"victims.{name}" for name in Victims.model_fields
 }
 SINGLE_CHOICE = {
     "region",
