@@ -138,7 +138,9 @@ def join_test_transaction(app: FastAPI, session: Session) -> FastAPI:
     """Point an app's sessions (requests and the idempotency middleware) at the test's."""
 
     def test_session() -> Iterator[Session]:
-        # Mirrors get_session: commit at the request boundary, roll back on error.
+        # Mirrors get_session: a fresh caller per request, commit at the request
+        # boundary, roll back on error.
+        session.info.pop("current_user", None)
         try:
             yield session
             session.commit()

@@ -257,3 +257,18 @@ def test_bad_mappings_are_refused(client: TestClient, world: World) -> None:
         headers=auth(world.user("admin")),
     )
     assert response.status_code == 422
+
+
+def test_pushed_incidents_are_audited_as_the_monitor(
+    client: TestClient, form: dict[str, Any], session: Session, world: World
+) -> None:
+    from casework.audit.models import AuditEntry
+
+    created = push(client, form, submission(40)).json()
+    entry = session.scalar(
+        select(AuditEntry).where(
+            AuditEntry.record_type == "incidents", AuditEntry.record_id == created["incident_id"]
+        )
+    )
+    assert entry is not None
+    assert (entry.action, entry.username) == ("create", "monitor_a")

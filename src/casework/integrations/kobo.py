@@ -159,6 +159,9 @@ def process(session: Session, form: KoboForm, submission: KoboSubmission) -> Non
     reasons, body = map_submission(form.mapping, payload)
     incident_id = uuid.uuid5(NAMESPACE, f"{form.code}:{submission.instance_id}")
     user = _submitter(session, form, payload)
+    # Audit: a push has no logged-in caller; its writes are the monitor's. An admin
+    # reprocessing stays the one named.
+    session.info.setdefault("current_user", user)
     if not reasons:
         try:
             data = IncidentCreate.model_validate({**body, "id": str(incident_id)})
