@@ -128,6 +128,13 @@ def get_or_create_organization(
     return organization
 
 
+def organization_code(session: Session, organization_id: uuid.UUID) -> str:
+    """The code of a record's organisation (usually already in the identity map)."""
+    organization = session.get(Organization, organization_id)
+    assert organization is not None  # a foreign key guarantees it
+    return organization.code
+
+
 def create_organization(session: Session, code: str, name: str) -> Organization:
     if get_organization_by_code(session, code) is not None:
         raise Conflict(f"Organisation {code} already exists.")

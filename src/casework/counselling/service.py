@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework.auth.models import Organization
+from casework.auth import service as auth_service
 from casework.auth.principal import Principal
 from casework.core.concurrency import check_if_match
 from casework.core.db import utcnow
@@ -144,8 +144,6 @@ def update_session(
 
 
 def to_read(session: Session, record: CounsellingSession) -> CounsellingRead:
-    organization = session.get(Organization, record.organization_id)
-    assert organization is not None
     return CounsellingRead(
         id=record.id,
         held_on=record.held_on,
@@ -159,7 +157,7 @@ def to_read(session: Session, record: CounsellingSession) -> CounsellingRead:
         concerns=record.concerns,
         notes=record.notes,
         outcome=record.outcome,
-        organization=organization.code,
+        organization=auth_service.organization_code(session, record.organization_id),
         version=record.version,
         created_at=record.created_at,
         updated_at=record.updated_at,

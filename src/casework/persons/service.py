@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from casework.auth.models import Organization
+from casework.auth import service as auth_service
 from casework.auth.principal import Principal
 from casework.core.concurrency import check_if_match
 from casework.core.crypto import keyring
@@ -142,8 +142,6 @@ def update_person(
 
 
 def to_read(session: Session, person: Person) -> PersonRead:
-    organization = session.get(Organization, person.organization_id)
-    assert organization is not None
     return PersonRead(
         id=person.id,
         registration_number=person.registration_number,
@@ -155,7 +153,7 @@ def to_read(session: Session, person: Person) -> PersonRead:
         population_group=person.population_group,
         region=person.region,
         code_set=person.code_set,
-        organization=organization.code,
+        organization=auth_service.organization_code(session, person.organization_id),
         version=person.version,
         created_at=person.created_at,
         updated_at=person.updated_at,

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casework.actors import service as actor_service
-from casework.auth.models import Organization
+from casework.auth import service as auth_service
 from casework.auth.principal import Principal
 from casework.consent import service as consent_service
 from casework.core.concurrency import check_if_match
@@ -309,8 +309,6 @@ def to_read(
             survivor_code=_survivor_code(session, referral),
             person_id=referral.person_id,
         )
-    organization = session.get(Organization, referral.organization_id)
-    assert organization is not None
     return ReferralRead(
         id=referral.id,
         kind=referral.kind,
@@ -328,7 +326,7 @@ def to_read(
         sent_at=referral.sent_at,
         due_at=referral.due_at,
         overdue=referral.overdue(now),
-        organization=organization.code,
+        organization=auth_service.organization_code(session, referral.organization_id),
         version=referral.version,
         created_at=referral.created_at,
         updated_at=referral.updated_at,

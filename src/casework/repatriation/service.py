@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from casework.auth.models import Organization
+from casework.auth import service as auth_service
 from casework.auth.principal import Principal
 from casework.core.concurrency import check_if_match
 from casework.core.db import utcnow
@@ -201,8 +201,6 @@ def history(session: Session, record: RepatriationFile) -> list[RepatriationEven
 
 
 def to_read(session: Session, record: RepatriationFile) -> RepatriationRead:
-    organization = session.get(Organization, record.organization_id)
-    assert organization is not None
     return RepatriationRead(
         id=record.id,
         principal_person_id=record.principal_person_id,
@@ -217,7 +215,7 @@ def to_read(session: Session, record: RepatriationFile) -> RepatriationRead:
         voluntariness_verified_by=record.voluntariness_verified_by_id,
         voluntariness_verified_at=record.voluntariness_verified_at,
         region=record.region,
-        organization=organization.code,
+        organization=auth_service.organization_code(session, record.organization_id),
         version=record.version,
         created_at=record.created_at,
         updated_at=record.updated_at,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from casework.auth.models import Organization
+from casework.auth import service as auth_service
 from casework.auth.principal import Principal
 from casework.core.concurrency import check_if_match
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -137,8 +137,6 @@ def update_case(
 
 
 def to_read(session: Session, case: SgbvCase) -> SgbvCaseRead:
-    organization = session.get(Organization, case.organization_id)
-    assert organization is not None
     return SgbvCaseRead(
         id=case.id,
         survivor_code=case.survivor_code,
@@ -150,7 +148,7 @@ def to_read(session: Session, case: SgbvCase) -> SgbvCaseRead:
         services_needed=case.services_needed,
         narrative=case.narrative,
         person_id=case.person_id,
-        organization=organization.code,
+        organization=auth_service.organization_code(session, case.organization_id),
         version=case.version,
         created_at=case.created_at,
         updated_at=case.updated_at,
