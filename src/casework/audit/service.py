@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from casework.audit.models import AuditEntry
@@ -78,20 +78,31 @@ def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
+HASHED = (
+    "seq",
+    "at",
+    "user_id",
+    "username",
+    "role",
+    "action",
+    "record_type",
+    "record_id",
+    "request_id",
+    "client_address",
+    "detail",
+)
+
+
 def hashed_fields(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "seq": entry.seq,
-        "at": entry.at.isoformat(),
-        "user_id": str(entry.user_id) if entry.user_id else None,
-        "username": entry.username,
-        "role": entry.role,
-        "action": entry.action,
-        "record_type": entry.record_type,
-        "record_id": entry.record_id,
-        "request_id": entry.request_id,
-        "client_address": entry.client_address,
-        "detail": entry.detail,
-    }
+    return _hashed({name: getattr(entry, name) for name in HASHED})
+
+
+def _hashed(values: dict[str, Any]) -> dict[str, Any]:
+    """What the hash covers, in a form that reads the same back from either database."""
+    fields = {name: values[name] for name in HASHED}
+    fields["at"] = fields["at"].isoformat()
+    fields["user_id"] = str(fields["user_id"]) if fields["user_id"] else None
+    return fields
 
 
 def _write_pending(session: Session) -> None:
@@ -105,26 +116,29 @@ def _write_pending(session: Session) -> None:
     ).first()
     seq, prev_hash = (head[0], head[1]) if head else (0, GENESIS)
     now = utcnow()
+    request_id, client_address = request_id_var.get(), client_address_var.get()
+    rows: list[dict[str, Any]] = []
     for item in pending:
         seq += 1
-        entry = AuditEntry(
-            seq=seq,
-            at=now,
-            user_id=item.user_id,
-            username=item.username,
-            role=item.role,
-            action=item.action,
-            record_type=item.record_type,
-            record_id=item.record_id,
-            request_id=request_id_var.get(),
-            client_address=client_address_var.get(),
-            detail=item.detail,
-            prev_hash=prev_hash,
-        )
-        entry.hash = entry_hash(prev_hash, hashed_fields(entry))
-        prev_hash = entry.hash
-        session.add(entry)
-    session.flush()
+        row = {
+            "id": uuid.uuid4(),
+            "seq": seq,
+            "at": now,
+            "user_id": item.user_id,
+            "username": item.username,
+            "role": item.role,
+            "action": item.action,
+            "record_type": item.record_type,
+            "record_id": item.record_id,
+            "request_id": request_id,
+            "client_address": client_address,
+            "detail": item.detail,
+            "prev_hash": prev_hash,
+        }
+        row["hash"] = prev_hash = entry_hash(prev_hash, _hashed(row))
+        rows.append(row)
+    # One bulk INSERT, not the unit of work: this runs on every write request.
+    session.execute(insert(AuditEntry), rows)
 
 
 def _queue_writes(session: Session, flush_context: Any) -> None:
