@@ -44,7 +44,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = _header(scope, b"x-request-id")
+        incoming = header_value(scope, b"x-request-id")
         request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         client = scope.get("client")
@@ -88,7 +88,7 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _header(scope, b"content-length")
+        declared = header_value(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
             await _send_413(send, self.max_body_bytes)
             return
@@ -127,23 +127,40 @@ class _BodyTooLarge(HTTPException):
 
 
 async def _send_413(send: Send, limit: int) -> None:
-    body = json.dumps(
-        problem_body(413, f"The request body is larger than {limit} bytes.", slug="too-large")
-    ).encode()
+    await send_problem(
+        send,
+        413,
+        f"The request body is larger than {limit} bytes.",
+        slug="too-large",
+    )
+
+
+async def send_problem(
+    send: Send,
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """Answer with a problem+json directly from ASGI middleware (outside FastAPI's handlers)."""
+    body = json.dumps(problem_body(status, detail, slug=slug)).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
                 (b"content-length", str(len(body)).encode()),
+                *(headers or []),
             ],
         }
     )
     await send({"type": "http.response.body", "body": body})
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def header_value(scope: Scope, name: bytes) -> str | None:
+    """A request header from an ASGI scope (names are lower-case bytes)."""
     headers: Any = scope.get("headers") or []
     for key, value in headers:
         if key == name:

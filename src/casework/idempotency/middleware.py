@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import random
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import anyio
 from sqlalchemy import delete, select
@@ -36,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from casework.core.config import get_settings
 from casework.core.db import utcnow
-from casework.core.errors import PROBLEM_MEDIA_TYPE, problem_body
+from casework.core.middleware import header_value, send_problem
 from casework.core.security import decode_access_token
 from casework.idempotency.models import IdempotencyRecord
 
@@ -115,12 +113,16 @@ class IdempotencyMiddleware:
         self.provide_session = provide_session
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = _header(scope, HEADER) if scope["type"] == "http" else None
+        key = header_value(scope, HEADER) if scope["type"] == "http" else None
         if key is None or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
         if not VALID_KEY.match(key):
-            await _problem(send, 422, "Idempotency-Key must be 1 to 200 visible ASCII characters.")
+            await send_problem(
+                send,
+                422,
+                "Idempotency-Key must be 1 to 200 visible ASCII characters.",
+            )
             return
         user = _user_of(scope)
         if user is None:  # not authenticated: never replayed; the route answers 401 itself
@@ -140,7 +142,7 @@ class IdempotencyMiddleware:
             await _replay(send, outcome.record)
             return
         if outcome.outcome == "mismatch":
-            await _problem(
+            await send_problem(
                 send,
                 422,
                 "This Idempotency-Key was used for a different request.",
@@ -148,7 +150,7 @@ class IdempotencyMiddleware:
             )
             return
         if outcome.outcome == "in_progress":
-            await _problem(
+            await send_problem(
                 send,
                 409,
                 "A request with this Idempotency-Key is still being processed.",
@@ -188,7 +190,7 @@ class IdempotencyMiddleware:
 
 
 def _user_of(scope: Scope) -> str | None:
-    authorization = _header(scope, b"authorization") or ""
+    authorization = header_value(scope, b"authorization") or ""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
@@ -216,34 +218,3 @@ async def _replay(send: Send, record: IdempotencyRecord) -> None:
         {"type": "http.response.start", "status": record.response_status, "headers": headers}
     )
     await send({"type": "http.response.body", "body": body})
-
-
-async def _problem(
-    send: Send,
-    status: int,
-    detail: str,
-    *,
-    slug: str | None = None,
-    headers: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    body = json.dumps(problem_body(status, detail, slug=slug)).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
-                *(headers or []),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    headers: Any = scope.get("headers") or []
-    for key, value in headers:
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return None
