@@ -8,8 +8,6 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from sqlalchemy import case, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from casework.actors import service as actor_service
@@ -17,7 +15,7 @@ from casework.auth.models import LoginThrottle, Organization, User
 from casework.auth.principal import Principal
 from casework.auth.schemas import UserCreate, UserRead, UserUpdate
 from casework.core.config import Settings
-from casework.core.db import utcnow
+from casework.core.db import upsert_insert, utcnow
 from casework.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from casework.core.pagination import keyset_page
 from casework.core.security import hash_password, issue_access_token, verify_password
@@ -58,11 +56,9 @@ def record_failed_login(session: Session, username: str, settings: Settings) -> 
     name = normalize_username(username)
     now = utcnow()
     window_start = now - timedelta(seconds=settings.login_window_seconds)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     window_expired = LoginThrottle.window_started_at < window_start
     stmt = (
-        insert(LoginThrottle)
+        upsert_insert(session, LoginThrottle)
         .values(username=name, failures=1, window_started_at=now, locked_until=None)
         .on_conflict_do_update(
             index_elements=["username"],

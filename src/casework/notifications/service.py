@@ -24,14 +24,12 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from casework.actors.models import Actor
 from casework.auth.models import User
 from casework.core.config import get_settings
-from casework.core.db import utcnow
+from casework.core.db import upsert_insert, utcnow
 from casework.notifications.models import DeliveryAttempt, OutboxEvent, UserNotification
 from casework.reference.vocabularies import ReferralStatus, Role
 from casework.referrals.models import Referral
@@ -74,8 +72,7 @@ def referral_payload(referral: Referral, event_type: str) -> dict[str, Any]:
 
 
 def _insert_ignoring_duplicates(session: Session, model: type, values: dict[str, Any]) -> None:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    session.execute(upsert_insert(session, model).values(**values).on_conflict_do_nothing())
 
 
 def on_referral_status(session: Session, referral: Referral) -> None:
