@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from casework.audit import service as audit_service
-from casework.audit.models import AuditEntry
+from casework.audit.models import HEAD_ID, AuditChainHead, AuditEntry
 from tests.factories import PASSWORD, World, auth, incident_body
 
 
@@ -137,6 +137,65 @@ def test_deleting_an_entry_is_caught(world: World, session: Session) -> None:
     result = audit_service.verify(session)
     assert result.broken_at == last - 3
     assert "missing" in (result.reason or "")
+
+
+def drop_trigger(session: Session, name: str, table: str) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"DROP TRIGGER {name} ON {table}"))
+    else:
+        session.execute(text(f"DROP TRIGGER {name}"))
+
+
+def test_the_head_follows_every_append(client: TestClient, world: World, session: Session) -> None:
+    client.post("/api/v1/incidents", json=incident_body(), headers=auth(world.user("monitor_a")))
+    head = session.get(AuditChainHead, HEAD_ID, populate_existing=True)
+    last = entries(session)[-1]
+    assert head is not None
+    assert (head.seq, head.hash) == (last.seq, last.hash)
+
+
+def test_removing_the_newest_entries_is_caught_by_the_head(world: World, session: Session) -> None:
+    # Links alone cannot show a chain cut short at its end; the head can.
+    session.commit()
+    last = entries(session)[-1].seq
+    drop_trigger(
+        session,
+        "audit_log_no_update"
+        if session.get_bind().dialect.name == "postgresql"
+        else "audit_log_no_delete",
+        "audit_log",
+    )
+    session.execute(text("DELETE FROM audit_log WHERE seq >= :seq"), {"seq": last - 1})
+    session.expire_all()
+    result = audit_service.verify(session)
+    assert not result.ok
+    assert result.broken_at == last - 1
+    assert result.checked == last - 2
+    assert "missing" in (result.reason or "")
+
+
+def test_a_head_that_does_not_match_the_last_entry_is_caught(
+    world: World, session: Session
+) -> None:
+    session.commit()
+    session.execute(text("UPDATE audit_chain_head SET hash = :h"), {"h": "f" * 64})
+    session.expire_all()
+    result = audit_service.verify(session)
+    assert (result.ok, result.reason) == (False, "the chain head does not match the last entry")
+
+
+def test_the_database_refuses_to_remove_the_head(world: World, session: Session) -> None:
+    session.commit()
+    with pytest.raises(DBAPIError, match="never removed"), session.begin_nested():
+        session.execute(text("DELETE FROM audit_chain_head"))
+    drop_trigger(session, "audit_chain_head_no_delete", "audit_chain_head")
+    session.execute(text("DELETE FROM audit_chain_head"))
+    session.expire_all()
+    assert audit_service.verify(session).reason == "the chain head row is missing"
+    # Appending refuses too: no entry may start a second chain.
+    audit_service.record(session, "read", "persons", world.persons["a"].id)
+    with pytest.raises(audit_service.ChainHeadMissing):
+        session.commit()
 
 
 def test_audit_endpoint_filters_and_pages(client: TestClient, world: World) -> None:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String
+from sqlalchemy import JSON, CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.core.db import Base
@@ -38,3 +38,24 @@ class AuditEntry(Base):
         Index("ix_audit_log_record_type_record_id", "record_type", "record_id"),
         Index("ix_audit_log_user_id_at", "user_id", "at"),
     )
+
+
+HEAD_ID = 1
+
+
+class AuditChainHead(Base):
+    """The chain's last link, in one row.
+
+    An appender locks this row (``SELECT ... FOR UPDATE``) and moves it in the
+    same transaction as its entries, so appenders from any number of processes
+    queue here and the chain stays one line. It also lets ``verify`` notice
+    entries removed from the end of the chain, which links alone cannot show.
+    """
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column()
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (CheckConstraint(f"id = {HEAD_ID}", name="single_row"),)

@@ -2,10 +2,13 @@
 
 Entries are queued on the session during the request (``record()``), and
 every ORM write is queued automatically (``after_flush``). Just before the
-transaction commits, the queue is written under a lock that serialises chain
-appends across processes (a PostgreSQL advisory lock; SQLite's write lock is
-already held), so the chain stays one line whatever the number of workers, and
-an entry is committed if and only if what it records is.
+transaction commits, the queue is appended to the chain: the appender locks
+the chain's head row (``SELECT ... FOR UPDATE``; SQLite's write lock is
+already held), links and hashes the entries, then inserts them and moves the
+head. Appenders from any number of processes queue on that row, so the chain
+stays one line, and an entry is committed if and only if what it records is.
+On PostgreSQL the insert and the head move are one statement, so an append
+costs two round trips.
 """
 
 from __future__ import annotations
@@ -16,17 +19,16 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy import Connection, Table, bindparam, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
-from casework.audit.models import AuditEntry
+from casework.audit.models import HEAD_ID, AuditChainHead, AuditEntry
 from casework.core.context import client_address_var, request_id_var
 from casework.core.db import utcnow
 
 GENESIS = "0" * 64
-CHAIN_LOCK = 727_001  # pg_advisory_xact_lock key for appending to the chain
 PENDING = "audit_pending"
 # Not audited as record writes: the audit log itself and the login throttle
 # (logins are audited as login.success / login.failure).
@@ -105,16 +107,41 @@ def _hashed(values: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+_LOG = cast(Table, AuditEntry.__table__)
+_HEAD = cast(Table, AuditChainHead.__table__)
+# Locks the head row until commit; in READ COMMITTED a waiter then reads the
+# head its predecessor committed. (SQLite ignores FOR UPDATE: BEGIN IMMEDIATE
+# already holds the database's write lock.)
+_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(seq=bindparam("head_seq"), hash=bindparam("head_hash"))
+)
+_INSERT_ENTRIES = insert(_LOG)
+# The usual append (one entry) on PostgreSQL: the insert and the head move in
+# one statement, a writable CTE. Built once, so its compiled form is cached.
+_INSERT_ONE_AND_MOVE_HEAD = (
+    insert(_LOG)
+    .values({column.key: bindparam(f"entry_{column.key}", type_=column.type) for column in _LOG.c})
+    .add_cte(_MOVE_HEAD.cte("moved_head"))
+)
+
+
+class ChainHeadMissing(RuntimeError):
+    """The audit_chain_head row is gone: nothing can be appended until it is restored."""
+
+
 def _write_pending(session: Session) -> None:
     pending: list[Pending] = session.info.pop(PENDING, [])
     if not pending:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
-    head = session.execute(
-        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (head[0], head[1]) if head else (0, GENESIS)
+    # Core on the session's connection: this runs on every write request.
+    connection = session.connection()
+    head = connection.execute(_LOCK_HEAD).first()
+    if head is None:
+        raise ChainHeadMissing("audit_chain_head has no row; run `casework migrate`")
+    seq, prev_hash = head[0], head[1]
     now = utcnow()
     request_id, client_address = request_id_var.get(), client_address_var.get()
     rows: list[dict[str, Any]] = []
@@ -137,8 +164,20 @@ def _write_pending(session: Session) -> None:
         }
         row["hash"] = prev_hash = entry_hash(prev_hash, _hashed(row))
         rows.append(row)
-    # One bulk INSERT, not the unit of work: this runs on every write request.
-    session.execute(insert(AuditEntry), rows)
+    _append(connection, rows, head_seq=seq, head_hash=prev_hash)
+
+
+def _append(
+    connection: Connection, rows: list[dict[str, Any]], *, head_seq: int, head_hash: str
+) -> None:
+    head = {"head_seq": head_seq, "head_hash": head_hash}
+    if len(rows) == 1 and connection.dialect.name == "postgresql":
+        connection.execute(
+            _INSERT_ONE_AND_MOVE_HEAD, {f"entry_{k}": v for k, v in rows[0].items()} | head
+        )
+        return
+    connection.execute(_INSERT_ENTRIES, rows)  # one multi-row INSERT (insertmanyvalues)
+    connection.execute(_MOVE_HEAD, head)
 
 
 def _queue_writes(session: Session, flush_context: Any) -> None:
@@ -198,20 +237,30 @@ class Verification:
 
 
 def verify(session: Session, batch: int = 5000) -> Verification:
-    """Walk the chain in order; report the first entry whose link or hash is wrong."""
+    """Walk the chain up to its head; report the first entry whose link or hash is
+    wrong, or where the chain stops short of its head (entries removed from the end).
+
+    Entries appended while the walk runs lie beyond the head read at the start
+    and are left for the next run.
+    """
+    head = session.execute(
+        select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == HEAD_ID)
+    ).first()
+    if head is None:
+        return Verification(0, 0, "the chain head row is missing")
+    head_seq, head_hash = head[0], head[1]
     prev_hash, expected_seq, checked = GENESIS, 1, 0
-    last_seq = 0
     while True:
         entries = list(
             session.scalars(
                 select(AuditEntry)
-                .where(AuditEntry.seq > last_seq)
+                .where(AuditEntry.seq >= expected_seq, AuditEntry.seq <= head_seq)
                 .order_by(AuditEntry.seq)
                 .limit(batch)
             )
         )
         if not entries:
-            return Verification(checked, None, None)
+            break
         for entry in entries:
             if entry.seq != expected_seq:
                 return Verification(checked, expected_seq, f"entry {expected_seq} is missing")
@@ -219,9 +268,16 @@ def verify(session: Session, batch: int = 5000) -> Verification:
                 return Verification(checked, entry.seq, "does not link to the previous entry")
             if entry.hash != entry_hash(prev_hash, hashed_fields(entry)):
                 return Verification(checked, entry.seq, "content does not match its hash")
-            prev_hash, expected_seq, last_seq = entry.hash, expected_seq + 1, entry.seq
+            prev_hash, expected_seq = entry.hash, expected_seq + 1
             checked += 1
         session.expunge_all()
+    if checked < head_seq:
+        return Verification(
+            checked, expected_seq, f"entry {expected_seq} is missing (the head is at {head_seq})"
+        )
+    if prev_hash != head_hash:
+        return Verification(checked, head_seq, "the chain head does not match the last entry")
+    return Verification(checked, None, None)
 
 
 def entries_query(
