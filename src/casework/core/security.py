@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -63,7 +65,17 @@ def issue_access_token(
 
 
 def decode_access_token(token: str, *, key: str) -> TokenClaims | None:
-    """The token's claims, or None for anything expired, forged or malformed."""
+    """The token's claims, or None for anything expired, forged or malformed.
+
+    A token's signature and claims never change, so a token that passed is
+    remembered until it expires: each request then skips the HMAC and claim
+    checks. Revocation is unaffected: the caller still checks the user's
+    token generation in the database on every request.
+    """
+    remembered = _verified.get((token, key))
+    if remembered is not None:
+        claims, expires_at = remembered
+        return claims if clock() < expires_at else None
     try:
         payload = jwt.decode(
             token,
@@ -72,6 +84,37 @@ def decode_access_token(token: str, *, key: str) -> TokenClaims | None:
             audience=TOKEN_AUDIENCE,
             options={"require": ["sub", "exp", "gen", "aud"]},
         )
-        return TokenClaims(user_id=uuid.UUID(str(payload["sub"])), generation=int(payload["gen"]))
+        claims = TokenClaims(user_id=uuid.UUID(str(payload["sub"])), generation=int(payload["gen"]))
+        expires_at = float(payload["exp"])
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
+    _verified.put((token, key), (claims, expires_at))
+    return claims
+
+
+clock = time.time  # seconds since the epoch, as in the "exp" claim
+
+
+class _Remembered:
+    """A small bounded map, oldest entry out first, safe across worker threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: dict[tuple[str, str], tuple[TokenClaims, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> tuple[TokenClaims, float] | None:
+        return self._entries.get(key)
+
+    def put(self, key: tuple[str, str], value: tuple[TokenClaims, float]) -> None:
+        with self._lock:
+            if len(self._entries) >= self._size:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_verified = _Remembered(size=4096)
