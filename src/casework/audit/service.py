@@ -176,7 +176,7 @@ def _append(
             _INSERT_ONE_AND_MOVE_HEAD, {f"entry_{k}": v for k, v in rows[0].items()} | head
         )
         return
-    connection.execute(_INSERT_ENTRIES, rows)  # one multi-row INSERT (insertmanyvalues)
+    connection.execute(_INSERT_ENTRIES, rows)  # one executemany for all the entries
     connection.execute(_MOVE_HEAD, head)
 
 
