@@ -17,6 +17,21 @@ def entries(session: Session, **where: object) -> list[AuditEntry]:
     return list(session.scalars(stmt))
 
 
+def drop_trigger(session: Session, name: str, table: str) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"DROP TRIGGER {name} ON {table}"))
+    else:
+        session.execute(text(f"DROP TRIGGER {name}"))
+
+
+def disarm_audit_log(session: Session, operation: str) -> None:
+    """What a tamperer with database access does first: drop the trigger refusing `operation`."""
+    if session.get_bind().dialect.name == "postgresql":
+        drop_trigger(session, "audit_log_no_update", "audit_log")  # BEFORE UPDATE OR DELETE
+    else:
+        drop_trigger(session, f"audit_log_no_{operation.lower()}", "audit_log")
+
+
 def test_writes_are_audited_with_who_and_from_where(
     client: TestClient, world: World, session: Session
 ) -> None:
@@ -109,12 +124,7 @@ def test_chain_verifies_and_catches_tampering(world: World, session: Session) ->
     assert result.ok
     assert result.checked > 10
     target = entries(session)[5]
-    dialect = session.get_bind().dialect.name
-    # A tamperer with database access drops the trigger and edits a row.
-    if dialect == "postgresql":
-        session.execute(text("DROP TRIGGER audit_log_no_update ON audit_log"))
-    else:
-        session.execute(text("DROP TRIGGER audit_log_no_update"))
+    disarm_audit_log(session, "UPDATE")
     session.execute(
         text("UPDATE audit_log SET username = 'someone_else' WHERE seq = :seq"), {"seq": target.seq}
     )
@@ -125,25 +135,25 @@ def test_chain_verifies_and_catches_tampering(world: World, session: Session) ->
     assert broken.checked == target.seq - 1
 
 
-def test_deleting_an_entry_is_caught(world: World, session: Session) -> None:
+@pytest.mark.parametrize(
+    ("removed", "first_missing"),
+    [
+        ("seq = :last - 3", 3),  # from the middle: the next entry's link shows it
+        ("seq >= :last - 1", 1),  # the newest ones: links cannot show it, the head can
+    ],
+)
+def test_removing_entries_is_caught(
+    world: World, session: Session, removed: str, first_missing: int
+) -> None:
     session.commit()
     last = entries(session)[-1].seq
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("DROP TRIGGER audit_log_no_update ON audit_log"))
-    else:
-        session.execute(text("DROP TRIGGER audit_log_no_delete"))
-    session.execute(text("DELETE FROM audit_log WHERE seq = :seq"), {"seq": last - 3})
+    disarm_audit_log(session, "DELETE")
+    session.execute(text(f"DELETE FROM audit_log WHERE {removed}"), {"last": last})
     session.expire_all()
     result = audit_service.verify(session)
-    assert result.broken_at == last - 3
+    assert result.broken_at == last - first_missing
+    assert result.checked == last - first_missing - 1
     assert "missing" in (result.reason or "")
-
-
-def drop_trigger(session: Session, name: str, table: str) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"DROP TRIGGER {name} ON {table}"))
-    else:
-        session.execute(text(f"DROP TRIGGER {name}"))
 
 
 def test_the_head_follows_every_append(client: TestClient, world: World, session: Session) -> None:
@@ -152,26 +162,6 @@ def test_the_head_follows_every_append(client: TestClient, world: World, session
     last = entries(session)[-1]
     assert head is not None
     assert (head.seq, head.hash) == (last.seq, last.hash)
-
-
-def test_removing_the_newest_entries_is_caught_by_the_head(world: World, session: Session) -> None:
-    # Links alone cannot show a chain cut short at its end; the head can.
-    session.commit()
-    last = entries(session)[-1].seq
-    drop_trigger(
-        session,
-        "audit_log_no_update"
-        if session.get_bind().dialect.name == "postgresql"
-        else "audit_log_no_delete",
-        "audit_log",
-    )
-    session.execute(text("DELETE FROM audit_log WHERE seq >= :seq"), {"seq": last - 1})
-    session.expire_all()
-    result = audit_service.verify(session)
-    assert not result.ok
-    assert result.broken_at == last - 1
-    assert result.checked == last - 2
-    assert "missing" in (result.reason or "")
 
 
 def test_a_head_that_does_not_match_the_last_entry_is_caught(
