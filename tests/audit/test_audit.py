@@ -1,12 +1,18 @@
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from casework.audit import service as audit_service
 from casework.audit.models import HEAD_ID, AuditChainHead, AuditEntry
+from casework.core.db import create_db_engine
+from casework.core.migrations import upgrade
 from tests.factories import PASSWORD, World, auth, incident_body
 
 
@@ -236,3 +242,35 @@ def test_cli_verify(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
     assert "broken at entry 7" in broken.output
+
+
+def test_a_chain_written_before_the_head_existed_keeps_growing(
+    backend: str, fresh_database_url: Any
+) -> None:
+    # Deployments from before migration 0009 have a chain and no head row.
+    engine = create_db_engine(fresh_database_url(backend))
+    with engine.begin() as connection:
+        upgrade(connection, "0008")
+    prev_hash, now = audit_service.GENESIS, datetime.now(UTC)
+    with engine.begin() as connection:
+        for seq in (1, 2, 3):
+            entry = AuditEntry(
+                id=uuid.uuid4(), seq=seq, at=now, username="admin", role="admin",
+                action="login.success", detail={}, prev_hash=prev_hash,
+            )  # fmt: skip
+            entry.hash = prev_hash = audit_service.entry_hash(
+                prev_hash, audit_service.hashed_fields(entry)
+            )
+            connection.execute(
+                insert(AuditEntry),
+                {c.key: getattr(entry, c.key) for c in AuditEntry.__table__.columns},
+            )
+    with engine.begin() as connection:
+        upgrade(connection)
+    audit_service.install()  # as every session of the app has it
+    with Session(engine) as session:
+        assert audit_service.verify(session) == audit_service.Verification(3, None, None)
+        audit_service.record(session, "read", "persons", uuid.uuid4())
+        session.commit()
+        assert audit_service.verify(session) == audit_service.Verification(4, None, None)
+    engine.dispose()
