@@ -112,9 +112,5 @@ class _Remembered:
                 self._entries.pop(next(iter(self._entries)))
             self._entries[key] = value
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
 
 _verified = _Remembered(size=4096)
