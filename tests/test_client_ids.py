@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from tests.factories import (
     World,
@@ -19,6 +21,7 @@ from tests.factories import (
     person_body,
     repatriation_body,
 )
+from tests.racing import RACERS, race
 
 CREATES: list[tuple[str, str, Callable[[World], dict[str, Any]], str]] = [
     ("/api/v1/incidents", "monitor_a", lambda w: incident_body(), "locality"),
@@ -86,3 +89,25 @@ def test_client_id_replay_and_conflict(
     other = client.post(path, json={**body, field: CHANGED[field]}, headers=headers)
     assert other.status_code == 409
     assert other.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(("path", "user", "make", "field"), CREATES, ids=[c[0] for c in CREATES])
+def test_a_create_racing_its_own_retries_is_stored_once_and_never_a_500(
+    live: tuple[FastAPI, World, Engine],
+    path: str,
+    user: str,
+    make: Callable[[World], dict[str, Any]],
+    field: str,
+) -> None:
+    app, world, _ = live
+    headers = auth(world.user(user))
+    body = {**make(world), "id": str(uuid.uuid4())}
+    with TestClient(app) as client:
+        outcome = race(client, path, headers, body)
+        # One request stores it and the others replay it, except that a person
+        # or case may meet the stored twin in its registration-number or
+        # survivor-code check first: 409, and its next retry replays.
+        assert sum(outcome.values()) == RACERS, outcome  # a 500 raises in its thread
+        assert outcome[201] == 1, outcome
+        assert set(outcome) <= {200, 201, 409}, outcome
+        assert client.get(f"{path}/{body['id']}", headers=headers).status_code == 200

@@ -16,7 +16,7 @@ from casework.consent.schemas import ConsentCreate, ConsentQuery, ConsentRead
 from casework.core.concurrency import check_if_match
 from casework.core.db import utcnow
 from casework.core.errors import Conflict, InvalidInput, NotFound
-from casework.core.idempotency import replay_or_conflict
+from casework.core.idempotency import insert_created, replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.persons import service as person_service
 from casework.reference.vocabularies import ConsentPurpose
@@ -58,9 +58,13 @@ def record_consent(
         recorded_by_id=principal.user_id,
         create_fingerprint=fingerprint,
     )
-    session.add(consent)
-    session.flush()
-    return consent, True
+    return insert_created(
+        session,
+        consent,
+        organization_id=principal.organization_id,
+        what="consent",
+        may_collide=data.id is not None,
+    )
 
 
 def _check_subject(

@@ -12,7 +12,7 @@ from casework.auth.principal import Principal
 from casework.core.concurrency import check_if_match
 from casework.core.db import utcnow
 from casework.core.errors import Forbidden, InvalidInput, NotFound
-from casework.core.idempotency import replay_or_conflict
+from casework.core.idempotency import insert_created, replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.counselling import permissions
 from casework.counselling.models import CounsellingConcern, CounsellingSession
@@ -71,9 +71,13 @@ def record_session(
         create_fingerprint=fingerprint,
         concern_rows=[CounsellingConcern(concern=c.value) for c in sorted(set(data.concerns))],
     )
-    session.add(record)
-    session.flush()
-    return record, True
+    return insert_created(
+        session,
+        record,
+        organization_id=principal.organization_id,
+        what="counselling session",
+        may_collide=data.id is not None,
+    )
 
 
 def get_readable(

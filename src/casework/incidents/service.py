@@ -10,20 +10,19 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casework.auth.models import Organization
 from casework.auth.principal import Principal
 from casework.core.concurrency import check_if_match
 from casework.core.errors import (
-    Conflict,
     Forbidden,
     NotFound,
     ProblemError,
     invalid_from_pydantic,
     problem_of,
 )
+from casework.core.idempotency import insert_created, replay_of
 from casework.core.pagination import keyset_page
 from casework.incidents import permissions
 from casework.incidents.models import Incident
@@ -64,7 +63,8 @@ def create_incident(
     if data.id is not None:
         existing = session.get(Incident, data.id)
         if existing is not None:
-            return _replay(existing, body_fingerprint, principal)
+            replayed = replay_of(existing, body_fingerprint, principal.organization_id)
+            return CreateOutcome(replayed, created=False)
 
     assert principal.organization_id is not None  # creators always have one
     incident = Incident(
@@ -86,30 +86,14 @@ def create_incident(
         create_fingerprint=body_fingerprint,
         **data.victims.model_dump(),
     )
-    if data.id is None:
-        # A server-made uuid4 cannot collide: no savepoint needed.
-        session.add(incident)
-        session.flush()
-        return CreateOutcome(incident, created=True)
-    try:
-        # A client-chosen id may be racing its own retry: isolate the INSERT so
-        # that a duplicate key leaves the transaction usable (PostgreSQL).
-        with session.begin_nested():
-            session.add(incident)
-    except IntegrityError:
-        session.expunge(incident)
-        existing = session.get(Incident, incident.id, populate_existing=True)
-        if existing is None:
-            raise
-        return _replay(existing, body_fingerprint, principal)
-    return CreateOutcome(incident, created=True)
-
-
-def _replay(existing: Incident, body_fingerprint: str, principal: Principal) -> CreateOutcome:
-    same_submitter = existing.organization_id == principal.organization_id
-    if same_submitter and existing.create_fingerprint == body_fingerprint:
-        return CreateOutcome(existing, created=False)
-    raise Conflict("An incident with this id already exists with different content.")
+    stored, created = insert_created(
+        session,
+        incident,
+        organization_id=principal.organization_id,
+        what="incident",
+        may_collide=data.id is not None,
+    )
+    return CreateOutcome(stored, created)
 
 
 def create_batch(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casework.auth import service as auth_service
@@ -13,7 +12,7 @@ from casework.auth.principal import Principal
 from casework.core.concurrency import check_if_match
 from casework.core.crypto import keyring
 from casework.core.errors import Conflict, Forbidden, NotFound
-from casework.core.idempotency import replay_or_conflict
+from casework.core.idempotency import insert_created, replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.persons import permissions
 from casework.persons.models import Person
@@ -63,13 +62,8 @@ def create_person(
         created_by_id=principal.user_id,
         create_fingerprint=fingerprint,
     )
-    try:
-        with session.begin_nested():
-            session.add(person)
-    except IntegrityError:
-        # A concurrent registration of the same id or registration number.
-        raise Conflict("This person was registered concurrently; read it again.") from None
-    return person, True
+    # May meet a concurrent twin: the same id, or the same registration number.
+    return insert_created(session, person, organization_id=principal.organization_id, what="person")
 
 
 def get_readable(session: Session, principal: Principal, person_id: uuid.UUID) -> Person:

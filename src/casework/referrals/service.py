@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, not_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casework.actors import service as actor_service
@@ -18,7 +17,7 @@ from casework.core.concurrency import check_if_match
 from casework.core.config import Settings
 from casework.core.db import utcnow
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from casework.core.idempotency import replay_or_conflict
+from casework.core.idempotency import insert_created, replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.core.workflow import flush_move, next_position, require_note
 from casework.counselling import service as counselling_service
@@ -122,12 +121,9 @@ def create_referral(
         by_id=principal.user_id,
         at=utcnow(),
     )
-    try:
-        with session.begin_nested():
-            session.add_all([referral, event])
-    except IntegrityError:
-        raise Conflict("This referral was created concurrently; read it again.") from None
-    return referral, True
+    return insert_created(
+        session, referral, event, organization_id=principal.organization_id, what="referral"
+    )
 
 
 def _check_follow_up(session: Session, principal: Principal, data: ReferralCreate) -> None:

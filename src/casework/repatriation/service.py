@@ -12,7 +12,7 @@ from casework.auth.principal import Principal
 from casework.core.concurrency import check_if_match
 from casework.core.db import utcnow
 from casework.core.errors import InvalidInput, NotFound
-from casework.core.idempotency import replay_or_conflict
+from casework.core.idempotency import insert_created, replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.core.workflow import flush_move, next_position, require_note
 from casework.persons import service as person_service
@@ -70,8 +70,16 @@ def register_file(
         create_fingerprint=fingerprint,
         member_rows=[RepatriationMember(person_id=pid) for pid in data.member_person_ids],
     )
-    session.add(record)
-    session.flush()  # the file row first: its first event refers to it
+    # The file row first: its first event refers to it.
+    record, created = insert_created(
+        session,
+        record,
+        organization_id=principal.organization_id,
+        what="repatriation file",
+        may_collide=data.id is not None,
+    )
+    if not created:
+        return record, False
     session.add(
         RepatriationEvent(
             file_id=record.id,

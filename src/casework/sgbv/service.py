@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casework.auth import service as auth_service
 from casework.auth.principal import Principal
 from casework.core.concurrency import check_if_match
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from casework.core.idempotency import replay_or_conflict
+from casework.core.idempotency import insert_created, replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.persons import service as person_service
 from casework.reference.service import check_location
@@ -67,12 +66,8 @@ def open_case(
         created_by_id=principal.user_id,
         create_fingerprint=fingerprint,
     )
-    try:
-        with session.begin_nested():
-            session.add(case)
-    except IntegrityError:
-        raise Conflict("This case was opened concurrently; read it again.") from None
-    return case, True
+    # May meet a concurrent twin: the same id, or the same survivor code.
+    return insert_created(session, case, organization_id=principal.organization_id, what="case")
 
 
 def get_readable(session: Session, principal: Principal, case_id: uuid.UUID) -> SgbvCase:
