@@ -6,10 +6,12 @@ on a fresh database, sends the same incident body to
 * ``POST /api/v1/incidents`` (auth, validation, scope, idempotency, ORM), and
 * ``POST /bench/raw-insert`` (one INSERT of the same row, nothing else),
 
-at a fixed concurrency, and prints requests/s for both, their ratio
-(target >= 0.5) and p50/p99 latency. Loopback only, bounded in count and time.
+at a fixed concurrency, in six rounds that alternate the two paths, and prints
+requests/s for both (median round), their ratio (median of the rounds' ratios,
+target >= 0.5, with the lowest and highest round) and p50/p99 latency. Loopback
+only, bounded in count and time.
 
-    .venv/bin/python bench/incident_throughput.py [--requests 1500] [--concurrency 8]
+    .venv/bin/python bench/incident_throughput.py [--requests 2400] [--concurrency 8]
 
 PostgreSQL: CASEWORK_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test);
 the benchmark works in a schema of its own and drops it afterwards.
@@ -44,6 +46,7 @@ from casework.core.config import normalize_database_url  # noqa: E402
 
 SECRET = "bench-secret-" + "b" * 40
 TIME_LIMIT_SECONDS = 60  # per measured phase, whatever --requests says
+ROUNDS = 6  # alternating bare/full rounds per backend
 
 
 def free_port() -> int:
@@ -221,12 +224,30 @@ def run_backend(name: str, url: str, requests: int, concurrency: int) -> dict[st
         # Warm both paths (imports, connection pool, caches) before measuring.
         load(f"{base}/api/v1/incidents", headers, body, 50, 5)
         load(f"{base}/bench/raw-insert", {}, bare_body, 50, 5)
-        bare_rps, bare_lat, bare_fail = load(
-            f"{base}/bench/raw-insert", {}, bare_body, requests, concurrency
-        )
-        full_rps, full_lat, full_fail = load(
-            f"{base}/api/v1/incidents", headers, body, requests, concurrency
-        )
+        # The machine's speed drifts (a shared VM): measure the two paths in
+        # alternating rounds, each pair back to back, and take the median of the
+        # per-round ratios, instead of one long phase of each.
+        phases = {
+            "bare": (f"{base}/bench/raw-insert", {}, bare_body),
+            "full": (f"{base}/api/v1/incidents", headers, body),
+        }
+        measured: dict[str, list[tuple[float, list[float], int]]] = {"bare": [], "full": []}
+        for round_no in range(ROUNDS):
+            order = ("bare", "full") if round_no % 2 == 0 else ("full", "bare")
+            for path in order:
+                target, phase_headers, phase_body = phases[path]
+                measured[path].append(
+                    load(target, phase_headers, phase_body, requests // ROUNDS, concurrency)
+                )
+    ratios = [
+        full[0] / bare[0] for full, bare in zip(measured["full"], measured["bare"], strict=True)
+    ]
+    bare_lat = [lat for _, lats, _ in measured["bare"] for lat in lats]
+    full_lat = [lat for _, lats, _ in measured["full"] for lat in lats]
+    bare_rps = statistics.median(rps for rps, _, _ in measured["bare"])
+    full_rps = statistics.median(rps for rps, _, _ in measured["full"])
+    bare_fail = sum(f for _, _, f in measured["bare"])
+    full_fail = sum(f for _, _, f in measured["full"])
     engine = create_engine(url)
     with engine.connect() as connection:
         stored = connection.execute(select(func.count()).select_from(text("incidents"))).scalar()
@@ -235,7 +256,8 @@ def run_backend(name: str, url: str, requests: int, concurrency: int) -> dict[st
         "backend": name,
         "full_rps": full_rps,
         "bare_rps": bare_rps,
-        "ratio": full_rps / bare_rps,
+        "ratio": statistics.median(ratios),
+        "ratio_range": (min(ratios), max(ratios)),
         "full_p50_ms": percentile(full_lat, 50) * 1000,
         "full_p99_ms": percentile(full_lat, 99) * 1000,
         "bare_p50_ms": percentile(bare_lat, 50) * 1000,
@@ -248,7 +270,7 @@ def run_backend(name: str, url: str, requests: int, concurrency: int) -> dict[st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=1500)
+    parser.add_argument("--requests", type=int, default=2400)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
@@ -266,17 +288,18 @@ def main() -> None:
             results.append(run_backend("postgresql", url, args.requests, args.concurrency))
 
     print(
-        f"\nincident POST, {args.requests} requests per path, concurrency {args.concurrency}, "
-        "one uvicorn worker, loopback"
+        f"\nincident POST, {args.requests} requests per path in {ROUNDS} alternating rounds, "
+        f"concurrency {args.concurrency}, one uvicorn worker, loopback"
     )
     print(
-        f"{'backend':<11} {'full req/s':>10} {'bare req/s':>10} {'ratio':>6} "
+        f"{'backend':<11} {'full req/s':>10} {'bare req/s':>10} {'ratio':>6} {'rounds':>11} "
         f"{'full p50':>9} {'full p99':>9} {'bare p50':>9} {'bare p99':>9} "
         f"{'non-201':>7} {'rows ok':>7}"
     )
     for r in results:
         print(
             f"{r['backend']:<11} {r['full_rps']:>10.0f} {r['bare_rps']:>10.0f} {r['ratio']:>6.2f} "
+            f"{r['ratio_range'][0]:>5.2f}-{r['ratio_range'][1]:<5.2f} "
             f"{r['full_p50_ms']:>7.1f}ms {r['full_p99_ms']:>7.1f}ms "
             f"{r['bare_p50_ms']:>7.1f}ms {r['bare_p99_ms']:>7.1f}ms {r['failures']:>7} "
             f"{'yes' if r['stored'] == r['sent'] else 'NO':>7}"
