@@ -9,10 +9,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --system --uid 10001 --home-dir /app casework
 
-# The same install CI proves (without the dev extra), then the migrations beside it.
-COPY pyproject.toml README.md alembic.ini ./
+# The same install CI proves (without the dev extra); the migrations ship in the package.
+COPY pyproject.toml README.md ./
 COPY src ./src
-COPY alembic ./alembic
 RUN pip install .
 
 COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh

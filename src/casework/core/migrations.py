@@ -1,37 +1,32 @@
-"""Running Alembic from code (the CLI, the tests, the benchmark)."""
+"""Running Alembic from code (the CLI, the tests, the benchmark).
+
+The migrations ship inside the package (``casework/migrations``), so an installed
+wheel migrates from any working directory; no ``alembic.ini`` is needed. The
+``alembic.ini`` at the root of a checkout points at the same folder, for developers
+who run ``alembic revision --autogenerate`` by hand.
+"""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from importlib import resources
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
 
-def find_alembic_ini() -> Path:
-    """alembic.ini from CASEWORK_ALEMBIC_INI, the working directory, or the source checkout."""
-    candidates = [
-        Path(os.environ["CASEWORK_ALEMBIC_INI"])
-        if os.environ.get("CASEWORK_ALEMBIC_INI")
-        else None,
-        Path.cwd() / "alembic.ini",
-        Path(__file__).resolve().parents[3] / "alembic.ini",
-    ]
-    for candidate in candidates:
-        if candidate is not None and candidate.is_file():
-            return candidate
-    raise FileNotFoundError(
-        "alembic.ini not found: run from the casework checkout or set CASEWORK_ALEMBIC_INI"
-    )
+def script_location() -> str:
+    return str(resources.files("casework") / "migrations")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
-    config = Config(str(find_alembic_ini()))
+    config = Config()
+    config.set_main_option("script_location", script_location())
+    config.set_main_option("path_separator", "os")
     if connection is not None:
         config.attributes["connection"] = connection
-        config.attributes["configure_logging"] = False
+    # Logging is the application's business, never reconfigured by a migration run.
+    config.attributes["configure_logging"] = False
     return config
 
 
