@@ -63,6 +63,9 @@ class ReferralRead(ReadModel):
     urgency: Urgency
     note: str | None
     status: ReferralStatus
+    on_hold_from: ReferralStatus | None = Field(
+        default=None, description="While on_hold: the status it returns to with a new consent"
+    )
     region: str
     sent_at: datetime | None
     due_at: datetime | None
