@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Text, select, type_coerce
@@ -328,3 +329,37 @@ def test_a_client_id_makes_the_upload_safe_to_retry(client: TestClient, world: W
     other = upload(client, world, "caseworker_a", PNG, **fields)
     assert (first.status_code, again.status_code, other.status_code) == (201, 200, 409)
     assert again.json() == first.json()
+
+
+def test_an_idempotency_key_replays_a_large_upload(
+    client: TestClient, world: World, session: Session
+) -> None:
+    """Over 1 MiB, the middleware keeps the body sealed on disk, never whole in memory."""
+    fields = {"kind": "other", "person_id": str(world.persons["a"].id)}
+    big = PDF + SECRET + bytes(3 * 1024 * 1024)
+    headers = {**auth(world.user("caseworker_a")), "Idempotency-Key": "upload-1"}
+
+    def encode(content: bytes) -> tuple[bytes, str]:
+        request = httpx.Request(
+            "POST", "http://x", data=fields, files={"file": ("big.pdf", content, "application/pdf")}
+        )
+        return request.read(), request.headers["Content-Type"]
+
+    def send(encoded: tuple[bytes, str]) -> httpx.Response:
+        body, content_type = encoded
+        return client.post(API, content=body, headers={**headers, "Content-Type": content_type})
+
+    # A retry resends the same bytes (the same multipart boundary), as a client's retry does.
+    request = encode(big)
+    first, again, other = send(request), send(request), send(encode(big + b"!"))
+    assert (first.status_code, again.status_code, other.status_code) == (201, 201, 422)
+    assert again.headers["idempotency-replayed"] == "true"
+    assert again.json() == first.json()
+    count = session.scalars(
+        select(Attachment).where(Attachment.person_id == world.persons["a"].id)
+    ).all()
+    assert [a.id for a in count].count(uuid.UUID(first.json()["id"])) == 1
+    got = client.get(
+        f"{API}/{first.json()['id']}/content", headers=auth(world.user("caseworker_a"))
+    )
+    assert got.content == big

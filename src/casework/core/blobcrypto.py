@@ -51,7 +51,7 @@ class Encryptor:
         self,
         keyring: Keyring,
         context: str,
-        sink: Callable[[bytes], None],
+        sink: Callable[[bytes], object],
         chunk_bytes: int = CHUNK_BYTES,
     ) -> None:
         self.key_id = keyring.active
