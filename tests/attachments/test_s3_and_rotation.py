@@ -204,3 +204,35 @@ def test_rotate_key_re_seals_every_attachment(
     again = runner.invoke(app, ["rotate-key"])
     assert "attachments: 0 re-encrypted" in again.output
     engine.dispose()
+
+
+def test_storage_failures_are_503_not_500(
+    client: TestClient, world: World, s3_endpoint: str, bucket: str, configure: object
+) -> None:
+    headers = auth(world.user("caseworker_a"))
+    stored = client.post(
+        "/api/v1/attachments",
+        data={"kind": "other", "person_id": str(world.persons["a"].id)},
+        files={"file": ("a.pdf", PDF, "application/pdf")},
+        headers=headers,
+    )
+    assert stored.status_code == 201
+    for key in raw_objects(s3_endpoint, bucket):  # the object vanished from the bucket
+        boto3.client(
+            "s3",
+            endpoint_url=s3_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test-access",
+            aws_secret_access_key="test-secret",
+        ).delete_object(Bucket=bucket, Key=key)
+    lost = client.get(f"/api/v1/attachments/{stored.json()['id']}/content", headers=headers)
+    assert lost.status_code == 503
+    configure(s3_bucket="no-such-bucket")  # type: ignore[operator]
+    refused = client.post(
+        "/api/v1/attachments",
+        data={"kind": "other", "person_id": str(world.persons["a"].id)},
+        files={"file": ("a.pdf", PDF, "application/pdf")},
+        headers=headers,
+    )
+    assert refused.status_code == 503
+    assert refused.headers["content-type"] == "application/problem+json"

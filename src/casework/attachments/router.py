@@ -58,7 +58,7 @@ FILE_TYPES = {
     status_code=201,
     responses={
         200: {"model": AttachmentRead, "description": "Replay of an identical earlier upload"},
-        **problem_responses(401, 403, 409, 413, 415, 422),
+        **problem_responses(401, 403, 409, 413, 415, 422, 503),
     },
     openapi_extra=UPLOAD_BODY,
     summary="Upload a file (PDF, JPEG, PNG, WebP) for a person, SGBV case, "
@@ -125,7 +125,7 @@ def content_disposition(filename: str) -> str:
     response_class=StreamingResponse,
     responses={
         200: {"description": "The file, as uploaded", "content": FILE_TYPES},
-        **problem_responses(401, 403, 404, 422),
+        **problem_responses(401, 403, 404, 422, 503),
     },
     summary="Download the file (decrypted on the fly; every download is audited)",
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -17,18 +18,25 @@ from casework.attachments.schemas import (
     AttachmentQuery,
     AttachmentRead,
 )
-from casework.attachments.storage import BlobStore
+from casework.attachments.storage import BlobNotFound, BlobStore
 from casework.attachments.upload import Received
 from casework.auth.principal import Principal
 from casework.consent import service as consent_service
 from casework.core import blobcrypto
-from casework.core.crypto import Keyring
-from casework.core.errors import InvalidInput, NotFound, invalid_from_pydantic
+from casework.core.crypto import DecryptionError, Keyring
+from casework.core.errors import (
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+    invalid_from_pydantic,
+)
 from casework.core.idempotency import insert_created, replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.persons import service as person_service
 from casework.repatriation import service as repatriation_service
 from casework.sgbv import service as sgbv_service
+
+logger = logging.getLogger("casework.attachments")
 
 # The subject's own scoped lookup: 404 outside the caller's scope becomes a 422 here.
 _LOOKUPS: dict[str, Callable[[Session, Principal, uuid.UUID], object]] = {
@@ -146,8 +154,14 @@ def list_readable(
 def content(store: BlobStore, keyring: Keyring, attachment: Attachment) -> Iterator[bytes]:
     """The plaintext, chunk by chunk. The first chunk is decrypted before this returns,
     so a missing blob or an unknown key fails before a response has started."""
-    chunks = blobcrypto.decrypt(keyring, attachment.blob_name, store.read(attachment.blob_name))
-    first = next(chunks, b"")
+    try:
+        chunks = blobcrypto.decrypt(keyring, attachment.blob_name, store.read(attachment.blob_name))
+        first = next(chunks, b"")
+    except (BlobNotFound, DecryptionError) as exc:
+        logger.error("attachment %s unreadable: %s", attachment.id, type(exc).__name__)
+        raise ServiceUnavailable(
+            "This file cannot be read from storage; an administrator has to look at it."
+        ) from None
 
     def stream() -> Iterator[bytes]:
         yield first

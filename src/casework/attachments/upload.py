@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import logging
 import re
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
 
 import anyio
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import Request
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -30,8 +32,14 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from casework.attachments.storage import BlobStore, BlobWriter
 from casework.core.blobcrypto import Encryptor
 from casework.core.crypto import Keyring
-from casework.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from casework.core.errors import (
+    InvalidInput,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+)
 
+logger = logging.getLogger("casework.attachments")
 FILE_FIELD = "file"
 MAX_FIELDS = 16
 MAX_FIELD_BYTES = 1024
@@ -306,6 +314,9 @@ async def receive(request: Request, store: BlobStore, keyring: Keyring, max_byte
             if chunk:
                 await anyio.to_thread.run_sync(parser.feed, chunk)
         return await anyio.to_thread.run_sync(parser.finish)
-    except BaseException:
+    except BaseException as exc:
         await anyio.to_thread.run_sync(parser.abort)
+        if isinstance(exc, OSError | BotoCoreError | ClientError):
+            logger.error("attachment storage failed: %s", type(exc).__name__)
+            raise ServiceUnavailable("The file could not be stored; try again later.") from None
         raise
