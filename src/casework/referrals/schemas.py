@@ -99,7 +99,9 @@ class ReferralEventRead(ReadModel):
 
     from_: ReferralStatus | None = Field(alias="from")
     to: ReferralStatus
-    by: uuid.UUID | None = Field(description="null in a focal point's view")
+    by: uuid.UUID | None = Field(
+        description="null in a focal point's view, and for moves casework made itself"
+    )
     at: datetime
     note: str | None
     consent_override_reason: str | None
