@@ -11,12 +11,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Self
 
+from platformdirs import user_data_path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from casework.core.crypto import Keyring, build_keyring, development_key_material
 
-DEFAULT_DATA_DIR = Path("var")
+
+def default_data_dir() -> Path:
+    """Per user, never the working directory: ``$XDG_DATA_HOME/casework`` on Linux."""
+    return user_data_path("casework", appauthor=False)
+
+
 INSECURE_SECRETS = {"changethis", "secret", "changeme", "development"}
 
 
@@ -45,7 +51,7 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.development
     data_dir: Path = Field(
-        default=DEFAULT_DATA_DIR,
+        default_factory=default_data_dir,
         description="Where the SQLite database and the development secret live.",
     )
     database_url: str = Field(
@@ -90,6 +96,12 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
     referral_due_hours_urgent: int = Field(default=24, ge=1)
     referral_due_hours_normal: int = Field(default=72, ge=1)
+    scheduler_interval_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="How often `casework serve` sweeps overdue referrals and delivers "
+        "notifications; 0 turns the scheduler off.",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
