@@ -107,8 +107,7 @@ def unlock(session: Session, user: User) -> bool:
         "user.unlock",
         "users",
         user.id,
-        username=user.username,
-        detail={"was_locked": was_locked},
+        detail={"username": user.username, "was_locked": was_locked},
     )
     session.flush()
     return was_locked
