@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import time
 from html.parser import HTMLParser
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from casework.main import create_app
+from tests.servers import CASEWORK, free_port
 
 
 class Assets(HTMLParser):
@@ -90,3 +97,61 @@ def test_assets_are_served_with_their_types(client: TestClient) -> None:
 def test_the_documentation_routes_are_not_operations(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert not [p for p in paths if p.startswith(("/docs", "/redoc"))]
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs a Chromium browser")
+def test_a_browser_with_no_other_host_renders_both_pages(tmp_path: Path) -> None:
+    """A real browser that can resolve no host but this one: the pages still render."""
+    env = {
+        **os.environ,
+        "CASEWORK_DATA_DIR": str(tmp_path),
+        "CASEWORK_SCHEDULER_INTERVAL_SECONDS": "0",
+    }
+    env.pop("CASEWORK_DATABASE_URL", None)
+    subprocess.run([CASEWORK, "migrate"], env=env, check=True, capture_output=True, timeout=120)
+    port = free_port()
+    server = subprocess.Popen(
+        [CASEWORK, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "casework serve did not become ready"
+            time.sleep(0.2)
+        rendered = {}
+        for page in ("docs", "redoc"):
+            result = subprocess.run(
+                [
+                    str(CHROMIUM),
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    f"--user-data-dir={tmp_path / 'browser'}",
+                    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                    "--virtual-time-budget=15000",
+                    "--dump-dom",
+                    f"http://127.0.0.1:{port}/{page}",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            rendered[page] = result.stdout
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    # Swagger UI drew one block per operation; ReDoc drew the operations' paths.
+    assert rendered["docs"].count("opblock-summary-path") > 50
+    assert "/api/v1/incidents" in rendered["redoc"]

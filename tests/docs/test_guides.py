@@ -53,3 +53,15 @@ def test_no_diary_language(page: Path) -> None:
     assert not re.search(r"\b20\d\d-\d\d-\d\d\b", text), "a date of development"
     assert not re.search(r"\(\s*[0-9a-f]{7,40}\s*\)", text), "a commit hash"
     assert not re.search(r"\bcommit [0-9a-f]{7,40}\b", text), "a commit hash"
+
+
+def test_every_setting_is_documented() -> None:
+    from casework.core.config import Settings
+
+    guides = "".join(page.read_text() for page in (ROOT / "docs").glob("*.md"))
+    missing = [
+        f"CASEWORK_{name.upper()}"
+        for name in Settings.model_fields
+        if f"CASEWORK_{name.upper()}" not in guides
+    ]
+    assert missing == []

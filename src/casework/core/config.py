@@ -1,6 +1,6 @@
 """Settings, read from the environment (prefix ``CASEWORK_``) and an optional ``.env`` file.
 
-Every setting is documented in the README's configuration table; keep the two in step.
+Every setting is documented in docs/ (tests/docs/test_guides.py checks it).
 """
 
 from __future__ import annotations
