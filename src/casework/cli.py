@@ -27,12 +27,19 @@ class _CaseworkGroup(TyperGroup):
         except NotMigrated as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(1) from None
-        except DBAPIError:
-            # A command without its own check met a missing table: say so plainly.
+        except DBAPIError as failure:
+            # A missing table (a command without its own check), or no database at all.
             try:
                 _require_migrated()
             except NotMigrated as exc:
                 typer.echo(str(exc), err=True)
+                raise typer.Exit(1) from None
+            except DBAPIError:
+                from casework.core.migrations import describe_database
+
+                reason = str(failure.orig or failure).strip().splitlines() or ["no answer"]
+                where = describe_database(get_settings().sqlalchemy_url)
+                typer.echo(f"the database at {where} is not reachable: {reason[0]}", err=True)
                 raise typer.Exit(1) from None
             raise
 

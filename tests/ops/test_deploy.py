@@ -142,6 +142,21 @@ def test_every_command_on_an_unmigrated_database_says_one_clear_line(
     assert not (unmigrated / "casework.db").exists()  # the check creates nothing
 
 
+def test_an_unreachable_database_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CASEWORK_DATABASE_URL", "postgresql://casework:pw@127.0.0.1:1/casework")
+    get_settings.cache_clear()
+    for command in (["audit", "verify"], ["serve", "--port", "1"]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 1
+        (line,) = result.output.strip().splitlines()
+        assert line.startswith(
+            "the database at postgresql+psycopg://casework:***@127.0.0.1:1/casework "
+            "is not reachable: "
+        )
+
+
 def test_a_database_behind_the_code_is_not_migrated(unmigrated: Path) -> None:
     (head,) = head_revisions()
     from alembic.script import ScriptDirectory
