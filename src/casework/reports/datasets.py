@@ -47,6 +47,7 @@ class Dataset:
     dimensions: dict[str, Any]
     base: Callable[[], Select[Any]]
     counted: Any  # what COUNT(DISTINCT ...) counts
+    record_key: Any = None  # people datasets: the fixed random key SUM()med per cell
     joins: dict[str, Callable[[Select[Any]], Select[Any]]] = field(default_factory=dict)
     filters: dict[str, Any] = field(default_factory=dict)
 
@@ -92,6 +93,7 @@ DATASETS: dict[str, Dataset] = {
         },
         base=lambda: select().select_from(Referral).where(Referral.sent_at.is_not(None)),
         counted=Referral.id,
+        record_key=Referral.record_key,
         filters={"status": Referral.status, "actor": Referral.actor_code},
     ),
     "sgbv": Dataset(
@@ -107,6 +109,7 @@ DATASETS: dict[str, Dataset] = {
         # Only cases whose survivor consented to anonymous statistics (GBVIMS practice).
         base=lambda: select().select_from(SgbvCase).where(_reporting_consent_in_force()),
         counted=SgbvCase.id,
+        record_key=SgbvCase.record_key,
         filters={"gbv_type": SgbvCase.gbv_type},
     ),
     "counselling": Dataset(
@@ -124,6 +127,7 @@ DATASETS: dict[str, Dataset] = {
         },
         base=lambda: select().select_from(CounsellingSession),
         counted=CounsellingSession.id,
+        record_key=CounsellingSession.record_key,
         joins={
             "concern": lambda stmt: stmt.join(
                 CounsellingConcern, CounsellingConcern.session_id == CounsellingSession.id
@@ -144,6 +148,7 @@ DATASETS: dict[str, Dataset] = {
         },
         base=lambda: select().select_from(RepatriationFile),
         counted=RepatriationFile.id,
+        record_key=RepatriationFile.record_key,
         filters={"status": RepatriationFile.status},
     ),
 }
