@@ -8,7 +8,7 @@ import io
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import distinct, func, literal
+from sqlalchemy import func, literal
 from sqlalchemy.orm import Session
 
 from casework.auth.principal import Principal
@@ -90,7 +90,7 @@ def aggregate(
     key_sum = func.sum(dataset.record_key) if dataset.record_key is not None else literal(0)
     stmt = stmt.add_columns(
         *(expression.label(name) for name, expression in zip(group_by, expressions, strict=True)),
-        func.count(distinct(dataset.counted)).label("count"),
+        func.count().label("count"),
         key_sum.label("key_sum"),
     )
     if expressions:
