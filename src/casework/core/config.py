@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     report_threshold_counselling: int = Field(default=5, ge=0)
     report_threshold_repatriation: int = Field(default=5, ge=0)
     report_threshold_sgbv: int = Field(default=5, ge=5, description="Never below 5")
+    report_max_deviation: int = Field(
+        default=5, ge=1, le=20, description="Cell-key method: D, the most a people count moves"
+    )
+    report_variance: float = Field(
+        default=7.0, gt=0, le=100, description="Cell-key method: V, the variance of the noise"
+    )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000", description="Base of the links in notifications"
     )
@@ -110,6 +116,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _cell_key_parameters_fit_the_thresholds(self) -> Self:
+        """Every people dataset's threshold k needs D >= k - 1 and V > max i (k - i)."""
+        for name in ("sgbv", "referrals", "counselling", "repatriation"):
+            js = max(getattr(self, f"report_threshold_{name}") - 1, 0)
+            least = max((i * (js + 1 - i) for i in range(1, js + 1)), default=0)
+            if self.report_max_deviation < js or self.report_variance <= least:
+                raise ValueError(
+                    f"report threshold {js + 1} for {name} needs CASEWORK_REPORT_MAX_DEVIATION"
+                    f" >= {js} and CASEWORK_REPORT_VARIANCE > {least}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Self:
