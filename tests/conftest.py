@@ -30,6 +30,8 @@ os.environ.pop("CASEWORK_DATABASE_URL", None)
 # Attachments uploaded by tests go to a throw-away directory, never under ./var.
 os.environ["CASEWORK_ATTACHMENT_DIR"] = tempfile.mkdtemp(prefix="casework-attachments-")
 os.environ.pop("CASEWORK_ATTACHMENT_STORE", None)
+# The in-process scheduler is tested on its own (tests/notifications/test_scheduler.py).
+os.environ["CASEWORK_SCHEDULER_INTERVAL_SECONDS"] = "0"
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
