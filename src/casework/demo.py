@@ -481,7 +481,7 @@ def _ensure_case_management(session: Session, settings: Settings) -> int:
             session,
             caseworker,
             handed,
-            AssignRequest(owner=colleague.id, note="(demo) Handover before leave."),
+            AssignRequest(owner=str(colleague.id), note="(demo) Handover before leave."),
             if_match=None,
         )
         created += 1

@@ -174,3 +174,12 @@ def test_unassigned_cases_are_listed_with_owner_none(
         client, url, auth(world.user("supervisor_mopti")), owner=str(world.user("caseworker_b").id)
     )
     assert given.status_code == 200, given.text
+
+
+def test_a_colleague_may_be_named_by_username(client: TestClient, world: World) -> None:
+    url = f"{PERSONS}/{world.persons['a'].id}"
+    response = assign(client, url, auth(world.user("caseworker_a")), owner="Caseworker_A2")
+    assert response.status_code == 200, response.text
+    assert response.json()["owner"] == str(world.user("caseworker_a2").id)
+    unknown = assign(client, url, auth(world.user("caseworker_a2")), owner="nobody.here")
+    assert unknown.status_code == 422

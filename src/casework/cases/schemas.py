@@ -22,9 +22,13 @@ OwnerFilter = Annotated[
 ]
 
 
+OwnerRef = Annotated[str, StringConstraints(min_length=3, max_length=64)]
+
+
 class AssignRequest(WriteModel):
-    owner: uuid.UUID = Field(
-        description="The new owner: an active caseworker of the case's organisation"
+    owner: OwnerRef = Field(
+        description="The new owner's user id (or username): an active caseworker of the "
+        "case's organisation"
     )
     note: Note | None = Field(default=None, description="Why; kept in the case's history")
 

@@ -160,7 +160,7 @@ def assign(
     kind = kind_of(case)
     if principal.role is not Role.supervisor and case.owner_id != principal.user_id:
         raise Forbidden(f"Only the owner of this {kind.name} or a supervisor may assign it.")
-    new_owner = session.get(User, request.owner)
+    new_owner = _user_by_reference(session, request.owner)
     if (
         new_owner is None
         or not new_owner.is_active
@@ -188,6 +188,14 @@ def assign(
     )
     flush_move(session, kind.name)
     return case
+
+
+def _user_by_reference(session: Session, reference: str) -> User | None:
+    """A user id, or a username (a caseworker knows colleagues by name, not by id)."""
+    try:
+        return session.get(User, uuid.UUID(reference))
+    except ValueError:
+        return session.scalar(select(User).where(User.username == reference.lower()))
 
 
 def transition(
