@@ -153,4 +153,5 @@ def transition_person(
 )
 def person_history(session: SessionDep, principal: Handler, person_id: uuid.UUID) -> CaseHistory:
     person = person_service.get_readable(session, principal, person_id)
+    audit_service.record(session, "read", "persons", person.id, detail={"view": "history"})
     return CaseHistory(items=case_service.history(session, principal, person))

@@ -132,4 +132,5 @@ def transition_case(
 )
 def case_history(session: SessionDep, principal: Handler, case_id: uuid.UUID) -> CaseHistory:
     case = sgbv_service.get_readable(session, principal, case_id)
+    audit_service.record(session, "read", "sgbv_cases", case.id, detail={"view": "history"})
     return CaseHistory(items=case_service.history(session, principal, case))
