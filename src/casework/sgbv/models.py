@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.core.crypto import EncryptedText
 from casework.core.db import Base, TimestampMixin, utcnow
+from casework.core.recordkey import new_record_key
 
 
 class SgbvCase(TimestampMixin, Base):
@@ -36,6 +37,8 @@ class SgbvCase(TimestampMixin, Base):
     # SgbvCaseStatus: open | closure_requested | closed.
     status: Mapped[str] = mapped_column(String(32), default="open", server_default="open")
     create_fingerprint: Mapped[str] = mapped_column(String(64))
+    # Fixed random key for the cell-key protection of reports (core/recordkey.py).
+    record_key: Mapped[int] = mapped_column(default=new_record_key)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
