@@ -38,6 +38,7 @@ from casework.referrals.router import router as referrals_router
 from casework.repatriation.router import router as repatriation_router
 from casework.reports.router import router as reports_router
 from casework.sgbv.router import router as sgbv_router
+from casework.web import install as install_web
 
 logger = logging.getLogger("casework")
 
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         kobo_router,
     ):
         app.include_router(router)
+    install_web(app)  # the pages for people, outside /api/v1
 
     @app.get(
         "/metrics",

@@ -9,7 +9,7 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -90,6 +90,15 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
     referral_due_hours_urgent: int = Field(default=24, ge=1)
     referral_due_hours_normal: int = Field(default=72, ge=1)
+    default_language: Literal["fr", "en"] = Field(
+        default="fr", description="Web interface language when neither ?lang nor the browser says"
+    )
+    web_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="A web session ends after this long unused"
+    )
+    web_session_hours: int = Field(
+        default=12, ge=1, le=24 * 7, description="A web session ends this long after sign-in"
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
