@@ -9,6 +9,7 @@ has no French translation.
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import io
 from datetime import UTC, date, datetime
@@ -115,6 +116,9 @@ class Translator:
         if value is None:
             return ""
         return dates.format_datetime(value, format="medium", tzinfo=TIMEZONE, locale=self.locale)
+
+    def month(self, value: dt.date) -> str:
+        return dates.format_date(value, format="LLLL y", locale=self.locale)
 
     def number(self, value: int | float | None) -> str:
         if value is None:
