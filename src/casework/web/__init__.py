@@ -42,15 +42,18 @@ def static(digest: str, name: str) -> Response:
     )
 
 
+PAGES = (
+    auth_pages.router,
+    work_pages.router,
+    incident_pages.router,
+    person_pages.router,
+    referral_pages.router,
+    admin_pages.router,
+    report_pages.router,
+)
+
+
 def install(app: FastAPI) -> None:
     app.include_router(static_router)
-    for module in (
-        auth_pages,
-        work_pages,
-        incident_pages,
-        person_pages,
-        referral_pages,
-        admin_pages,
-        report_pages,
-    ):
-        app.include_router(module.router)
+    for router in PAGES:
+        app.include_router(router)
