@@ -61,6 +61,18 @@ def _referral(w: World) -> str:
     return f"/referrals/{w.referrals['person_sent'].id}"
 
 
+def _case(w: World) -> str:
+    return f"/sgbv-cases/{w.cases['a'].id}"
+
+
+def _visit(w: World) -> str:
+    return f"/counselling-sessions/{w.sessions['a'].id}"
+
+
+def _file(w: World) -> str:
+    return f"/repatriation-files/{w.files['a'].id}"
+
+
 def _user(w: World) -> str:
     return f"/users/{w.user('caseworker_b').id}"
 
@@ -161,6 +173,20 @@ PAGE_MATRIX = [
         path=lambda w: _referral(w) + "/transitions",
         form=lambda w: {"to": "acknowledged"},
     ),
+    Page("GET", "/sgbv-cases", frozenset({S, G})),
+    Page("GET", "/sgbv-cases/{case_id}", frozenset({S, G}), path=_case),
+    Page("GET", "/counselling-sessions", CASEWORK),
+    Page("GET", "/counselling-sessions/{session_id}", CASEWORK, path=_visit),
+    Page("GET", "/repatriation-files", CASEWORK),
+    Page("GET", "/repatriation-files/{file_id}", CASEWORK, path=_file),
+    Page(
+        "POST",
+        "/repatriation-files/{file_id}/transitions",
+        CASEWORK,
+        ok=303,
+        path=lambda w: _file(w) + "/transitions",
+        form=lambda w: {"to": "counselled"},
+    ),
     Page("GET", "/users", ADMIN),
     Page("GET", "/users/new", ADMIN),
     Page(
@@ -215,6 +241,10 @@ OUT_OF_SCOPE: list[tuple[str, Callable[[World], str]]] = [
     ("caseworker_b", lambda w: f"/consents/new?person_id={w.persons['a'].id}"),
     ("caseworker_b", lambda w: f"/referrals/new?person_id={w.persons['a'].id}"),
     ("monitor_b", _incident),
+    ("caseworker_b", _visit),
+    ("caseworker_b", _file),
+    ("supervisor_mopti", _case),
+    ("supervisor_mopti", _file),
     ("supervisor_mopti", _person),
     ("supervisor_mopti", _referral),
     ("caseworker_a", lambda w: f"/referrals/{w.referrals['sgbv_sent'].id}"),

@@ -16,7 +16,7 @@ from casework.core.idempotency import insert_created, replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.core.workflow import flush_move, next_position, require_note
 from casework.persons import service as person_service
-from casework.reference.vocabularies import RepatriationStatus
+from casework.reference.vocabularies import RepatriationStatus, Role
 from casework.repatriation import permissions
 from casework.repatriation.models import RepatriationEvent, RepatriationFile, RepatriationMember
 from casework.repatriation.schemas import (
@@ -155,6 +155,23 @@ def update_file(
     return record
 
 
+def narrowed(record: RepatriationFile) -> set[str] | None:
+    """A suspended file resumes only at the step it left (or is withdrawn)."""
+    if record.status == R.suspended.value and record.suspended_from:
+        return {record.suspended_from, R.withdrawn.value}
+    return None
+
+
+def next_moves(record: RepatriationFile, role: Role) -> list[str]:
+    """The moves this role may make on this file now, in the table's order."""
+    only = narrowed(record)
+    return [
+        status
+        for status in REPATRIATION_WORKFLOW.next_statuses(record.status, role)
+        if only is None or status in only
+    ]
+
+
 def transition(
     session: Session,
     principal: Principal,
@@ -165,10 +182,7 @@ def transition(
 ) -> RepatriationFile:
     check_if_match(if_match, record.version)
     source, target = record.status, move.to.value
-    only = None
-    if source == R.suspended.value and record.suspended_from:
-        only = {record.suspended_from, R.withdrawn.value}
-    rule = REPATRIATION_WORKFLOW.check(source, target, principal.role, only=only)
+    rule = REPATRIATION_WORKFLOW.check(source, target, principal.role, only=narrowed(record))
     require_note(rule, move.note)
     position = next_position(session, RepatriationEvent.seq, RepatriationEvent.file_id == record.id)
     now = utcnow()

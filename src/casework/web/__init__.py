@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from casework.web import (
     admin_pages,
     auth_pages,
+    case_pages,
     incident_pages,
     person_pages,
     referral_pages,
@@ -48,6 +49,7 @@ PAGES = (
     incident_pages.router,
     person_pages.router,
     referral_pages.router,
+    case_pages.router,
     admin_pages.router,
     report_pages.router,
 )

@@ -120,8 +120,13 @@ def navigation(web: Web) -> list[tuple[str, str]]:
         links.append(("/incidents", _("Incidents")))
     if role in (Role.supervisor, Role.caseworker, Role.gbv_caseworker):
         links.append(("/persons", _("Persons")))
+    if role in (Role.supervisor, Role.gbv_caseworker):
+        links.append(("/sgbv-cases", _("SGBV cases")))
     if role in (Role.supervisor, Role.caseworker, Role.gbv_caseworker, Role.actor_focal_point):
         links.append(("/referrals", _("Referrals")))
+    if role in (Role.supervisor, Role.caseworker, Role.gbv_caseworker):
+        links.append(("/counselling-sessions", _("Counselling")))
+        links.append(("/repatriation-files", _("Repatriation")))
     if role in (Role.supervisor, Role.reporting, Role.admin):
         links.append(("/reports", _("Reports")))
     if role is Role.admin:

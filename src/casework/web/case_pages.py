@@ -1,0 +1,186 @@
+"""SGBV cases (survivor codes, never names), counselling sessions, repatriation files
+as a board by step and a file page with its moves."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from casework.audit import service as audit_service
+from casework.auth.models import User
+from casework.core.db import SessionDep
+from casework.core.errors import ProblemError
+from casework.counselling import permissions as counselling_permissions
+from casework.counselling import service as counselling_service
+from casework.counselling.schemas import CounsellingQuery
+from casework.persons import service as person_service
+from casework.reference.vocabularies import RepatriationStatus
+from casework.referrals import service as referral_service
+from casework.referrals.schemas import ReferralQuery
+from casework.repatriation import permissions as repatriation_permissions
+from casework.repatriation import service as repatriation_service
+from casework.repatriation.models import RepatriationFile
+from casework.repatriation.schemas import RepatriationQuery, RepatriationTransition
+from casework.sgbv import permissions as sgbv_permissions
+from casework.sgbv import service as sgbv_service
+from casework.sgbv.schemas import SgbvCaseQuery
+from casework.web import forms
+from casework.web.core import Web, WebDep, WebRoute, attempt
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+STEPS = [
+    s
+    for s in RepatriationStatus
+    if s not in (RepatriationStatus.withdrawn, RepatriationStatus.suspended)
+]
+
+
+# --- SGBV cases -------------------------------------------------------------------------
+
+
+@router.get("/sgbv-cases")
+def list_cases(session: SessionDep, web: WebDep) -> HTMLResponse:
+    principal = web.require(*sgbv_permissions.HANDLERS)
+    code = (web.request.query_params.get("survivor_code") or "").strip()[:64]
+    rows, _ = sgbv_service.list_readable(
+        session, principal, SgbvCaseQuery(survivor_code=code or None, limit=50)
+    )
+    audit_service.record_reads(session, "sgbv_cases", (c.id for c in rows))
+    return web.render("sgbv_cases.html", title=web.t.gettext("SGBV cases"), cases=rows, code=code)
+
+
+@router.get("/sgbv-cases/{case_id}")
+def read_case(session: SessionDep, web: WebDep, case_id: uuid.UUID) -> HTMLResponse:
+    principal = web.require(*sgbv_permissions.HANDLERS)
+    case = sgbv_service.get_readable(session, principal, case_id)
+    audit_service.record(session, "read", "sgbv_cases", case.id)
+    referrals, _ = referral_service.list_readable(
+        session, principal, ReferralQuery(sgbv_case_id=case.id, limit=100)
+    )
+    return web.render(
+        "sgbv_case.html",
+        title=case.survivor_code,
+        case=sgbv_service.to_read(session, case),
+        block={"items": [referral_service.to_read(session, principal, r) for r in referrals]},
+    )
+
+
+# --- counselling ------------------------------------------------------------------------
+
+
+@router.get("/counselling-sessions")
+def list_sessions(session: SessionDep, web: WebDep) -> HTMLResponse:
+    principal = web.require(*counselling_permissions.HANDLERS)
+    rows, _ = counselling_service.list_readable(session, principal, CounsellingQuery(limit=50))
+    return web.render(
+        "counselling_sessions.html",
+        title=web.t.gettext("Counselling sessions"),
+        visits=[counselling_service.to_read(session, r) for r in rows],
+    )
+
+
+@router.get("/counselling-sessions/{session_id}")
+def read_session(session: SessionDep, web: WebDep, session_id: uuid.UUID) -> HTMLResponse:
+    principal = web.require(*counselling_permissions.HANDLERS)
+    record = counselling_service.get_readable(session, principal, session_id)
+    read = counselling_service.to_read(session, record)
+    audit_service.record(session, "read", "counselling_sessions", record.id)
+    counsellor = session.get(User, read.counsellor_id)
+    return web.render(
+        "counselling_session.html",
+        title=web.t.gettext("Counselling session"),
+        visit=read,
+        counsellor=counsellor.username if counsellor else "",
+    )
+
+
+# --- repatriation -----------------------------------------------------------------------
+
+
+@router.get("/repatriation-files")
+def board(session: SessionDep, web: WebDep) -> HTMLResponse:
+    principal = web.require(*repatriation_permissions.HANDLERS)
+    rows, _ = repatriation_service.list_readable(session, principal, RepatriationQuery(limit=500))
+    columns: dict[str, list[RepatriationFile]] = {
+        status.value: [] for status in [*STEPS, RepatriationStatus.suspended]
+    }
+    for row in rows:
+        columns.setdefault(row.status, []).append(row)
+    columns.pop(RepatriationStatus.withdrawn.value, None)
+    return web.render(
+        "repatriation_board.html",
+        title=web.t.gettext("Voluntary repatriation"),
+        columns=columns,
+    )
+
+
+def _file_page(
+    session: SessionDep,
+    web: Web,
+    record: RepatriationFile,
+    *,
+    problem: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    principal = web.me
+    read = repatriation_service.to_read(session, record)
+    history = repatriation_service.history(session, record)
+    names = {e.by: user.username for e in history if (user := session.get(User, e.by)) is not None}
+    household = []
+    for person_id in [read.principal_person_id, *read.member_person_ids]:
+        person = person_service.get_readable(session, principal, person_id)
+        audit_service.record(session, "read", "persons", person.id)
+        household.append((person.id, person_service.to_read(session, person).full_name))
+    moves = [
+        (target, target in (RepatriationStatus.withdrawn, RepatriationStatus.suspended))
+        for target in repatriation_service.next_moves(record, principal.role)
+    ]
+    return web.render(
+        "repatriation_file.html",
+        status=status,
+        title=web.t.gettext("Repatriation file"),
+        file=read,
+        household=household,
+        history=history,
+        names=names,
+        moves=moves,
+        problem=problem,
+    )
+
+
+@router.get("/repatriation-files/{file_id}")
+def read_file(session: SessionDep, web: WebDep, file_id: uuid.UUID) -> HTMLResponse:
+    principal = web.require(*repatriation_permissions.HANDLERS)
+    record = repatriation_service.get_readable(session, principal, file_id)
+    return _file_page(session, web, record)
+
+
+@router.post("/repatriation-files/{file_id}/transitions")
+def move_file(session: SessionDep, web: WebDep, file_id: uuid.UUID) -> Response:
+    principal = web.require(*repatriation_permissions.HANDLERS)
+    record = repatriation_service.get_readable(session, principal, file_id)
+    form = web.form
+    version = forms.text(form, "version")
+    try:
+        move = forms.validate(
+            web.t,
+            RepatriationTransition,
+            {"to": forms.text(form, "to"), "note": forms.text(form, "note")},
+        )
+        with attempt(session):
+            repatriation_service.transition(
+                session, principal, record, move, if_match=f'"{version}"' if version else None
+            )
+    except ProblemError as exc:
+        session.refresh(record)
+        _ = web.t.gettext
+        message = {
+            412: _("Someone changed this file while you were reading it. Look again."),
+            422: _("Give the reason in the note."),
+            409: _("This move is not possible from the current step."),
+        }.get(exc.status, _("You may not make this move."))
+        return _file_page(session, web, record, problem=message, status=exc.status)
+    return web.redirect(f"/repatriation-files/{record.id}")
