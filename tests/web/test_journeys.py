@@ -7,8 +7,10 @@ Every page on the way is checked by axe-core (WCAG 2.1 AA), must weigh at most
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from tests.factories import PASSWORD
 from tests.web.browser import DESKTOP, PHONE, LiveServer
 
 
@@ -117,3 +119,125 @@ def test_caseworker_refers_and_focal_point_accepts(visit: Any, live_server: Live
     worker.goto(person_url.replace(live_server.url, ""))
     assert "Accepted" in worker.text()
     worker.check("person")
+
+
+def test_administrator_unlocks_a_user(visit: Any, live_server: LiveServer) -> None:
+    import httpx
+
+    from tests.web.helpers import csrf_of
+
+    # monitor_b mistypes their password until the account locks.
+    with httpx.Client(base_url=live_server.url) as client:
+        token = csrf_of(client.get("/login").text)
+        for _ in range(5):
+            client.post(
+                "/login",
+                data={"username": "monitor_b", "password": "wrong", "csrf_token": token},
+            )
+        locked = client.post(
+            "/login",
+            data={"username": "monitor_b", "password": PASSWORD, "csrf_token": token},
+        )
+        assert locked.status_code == 429
+
+    admin = visit("en", DESKTOP)
+    admin.sign_in("admin")
+    admin.check("home-admin")
+    admin.goto("/users")
+    admin.check("users")
+    row = admin.page.locator("tr", has_text="monitor_b")
+    assert "Locked" in row.inner_text()
+    row.locator("a").click()
+    admin.settle()
+    admin.check("user")
+    admin.submit("text=Unlock")
+    assert "Active" in admin.text()
+
+    monitor = visit("fr", PHONE)
+    monitor.sign_in("monitor_b")
+    assert "Mon travail" in monitor.text()
+
+    admin.goto("/users/new")
+    admin.check("user-form")
+    admin.goto("/api-keys")
+    admin.page.fill("#f-name", "Cluster dashboard")
+    admin.submit("text=Create a key")
+    assert admin.page.inner_text("#new-key").startswith("cwk_")
+    admin.check("api-keys")
+    admin.goto("/api-keys")
+    assert not admin.page.locator("#new-key").count()  # shown once
+    admin.goto("/audit?username=monitor_b&action=login.failure")
+    assert admin.page.locator("tbody tr").count() >= 5
+    admin.submit("text=Verify the chain")
+    assert "The chain is intact" in admin.text()
+    admin.check("audit")
+    admin.goto("/persons")  # no case data for administrators
+    assert admin.page.locator("h1").inner_text() == "Not allowed"
+    admin.check("error-403")
+
+
+def test_reporting_user_downloads_the_months_csv(visit: Any, live_server: LiveServer) -> None:
+    tab = visit("fr", DESKTOP)
+    tab.sign_in("reporting")
+    tab.check("home-reporting")
+    today = datetime.now(UTC).date()
+    start = today.replace(day=1).isoformat()
+    tab.goto(f"/reports?from={start}&to={today.isoformat()}")
+    assert tab.page.locator("svg[role=img]").count() == 5
+    assert "Gao" in tab.page.locator("#chart-region + svg").text_content()
+    tab.check("reports")
+    with tab.page.expect_download() as download:
+        tab.page.locator("section:has(#chart-region) >> text=Télécharger en CSV").first.click()
+    content = Path(download.value.path()).read_text(encoding="utf-8")
+    assert content.splitlines()[0] == "region,count,suppressed"
+    assert any(line.startswith("ML07,") for line in content.splitlines()[1:])
+    tab.goto(f"/reports/sitrep?month={today.strftime('%Y-%m')}")
+    assert "Rapport de situation mensuel" in tab.text()
+    tab.check("sitrep")
+    tab.goto(f"/persons/{live_server.world.persons['a'].id}")  # never a record
+    assert tab.page.locator("h1").inner_text() == "Non autorisé"
+
+
+def test_supervisor_verifies_an_incident_and_sees_the_region(
+    visit: Any, live_server: LiveServer
+) -> None:
+    tab = visit("fr", DESKTOP)
+    tab.sign_in("supervisor_a")
+    assert "Incidents à vérifier" in tab.text()
+    tab.check("home-supervisor")
+    tab.goto(f"/incidents/{live_server.world.incidents['a_gao'].id}")
+    tab.submit("text=Vérifier")
+    assert "Vérifié" in tab.text()
+    tab.goto("/sgbv-cases")
+    tab.check("sgbv-cases")
+    tab.goto(f"/persons/{live_server.world.persons['b'].id}")  # Mopti: another region
+    assert tab.page.locator("h1").inner_text() == "Introuvable"
+    tab.check("error-404")
+
+
+def test_caseworkers_follow_repatriation_counselling_and_sgbv_cases(
+    visit: Any, live_server: LiveServer
+) -> None:
+    world = live_server.world
+    tab = visit("fr", PHONE)
+    tab.sign_in("caseworker_a")
+    tab.goto("/repatriation-files")
+    tab.check("repatriation-board")
+    tab.goto(f"/repatriation-files/{world.files['a'].id}")
+    tab.check("repatriation-file")
+    tab.submit("text=Passer à : Conseillé")
+    assert "Conseillé" in tab.page.inner_text("dl")
+    tab.goto("/counselling-sessions")
+    tab.check("counselling-sessions")
+    tab.goto(f"/counselling-sessions/{world.sessions['a'].id}")
+    tab.check("counselling-session")
+    tab.goto(f"/sgbv-cases/{world.cases['a'].id}")  # SGBV cases are not theirs
+    assert tab.page.locator("h1").inner_text() == "Non autorisé"
+
+    gbv = visit("en", DESKTOP)
+    gbv.sign_in("gbv_a")
+    gbv.goto(f"/sgbv-cases/{world.cases['a'].id}")
+    assert "GAO-2026-001" in gbv.page.inner_text("h1")
+    gbv.check("sgbv-case")
+    gbv.goto("/password")
+    gbv.check("password")
