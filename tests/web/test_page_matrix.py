@@ -176,6 +176,26 @@ PAGE_MATRIX = [
     Page("GET", "/sgbv-cases", frozenset({S, G})),
     Page("GET", "/sgbv-cases/{case_id}", frozenset({S, G}), path=_case),
     Page("GET", "/counselling-sessions", CASEWORK),
+    Page(
+        "GET",
+        "/counselling-sessions/new",
+        CASEWORK,
+        path=lambda w: f"/counselling-sessions/new?person_id={w.persons['a'].id}",
+    ),
+    Page(
+        "POST",
+        "/counselling-sessions",
+        CASEWORK,
+        ok=303,
+        form=lambda w: {
+            "held_on": TODAY,
+            "office": "Gao reception",
+            "sex": "female",
+            "age_group": "18-59",
+            "region": "ML07",
+            "concerns": "documentation",
+        },
+    ),
     Page("GET", "/counselling-sessions/{session_id}", CASEWORK, path=_visit),
     Page("GET", "/repatriation-files", CASEWORK),
     Page("GET", "/repatriation-files/{file_id}", CASEWORK, path=_file),
@@ -242,6 +262,7 @@ OUT_OF_SCOPE: list[tuple[str, Callable[[World], str]]] = [
     ("caseworker_b", lambda w: f"/referrals/new?person_id={w.persons['a'].id}"),
     ("monitor_b", _incident),
     ("caseworker_b", _visit),
+    ("caseworker_b", lambda w: f"/counselling-sessions/new?person_id={w.persons['a'].id}"),
     ("caseworker_b", _file),
     ("supervisor_mopti", _case),
     ("supervisor_mopti", _file),
@@ -302,7 +323,9 @@ def test_forms_without_csrf_are_refused(app: FastAPI, world: World, role: Role) 
     assert client.get("/").status_code == 200  # still signed in: the logout was refused too
 
 
-@pytest.mark.parametrize(("username", "path"), OUT_OF_SCOPE, ids=lambda v: str(v)[:40])
+@pytest.mark.parametrize(
+    ("username", "path"), OUT_OF_SCOPE, ids=[f"{u}-{i}" for i, (u, _) in enumerate(OUT_OF_SCOPE)]
+)
 def test_records_outside_scope_are_a_404_page(
     app: FastAPI, world: World, username: str, path: Callable[[World], str]
 ) -> None:

@@ -304,3 +304,18 @@ def test_static_files_are_cached_under_their_digest(app: FastAPI, world: World) 
     assert stale.headers["cache-control"] == "no-cache"
     assert client.get("/static/x/../../pyproject.toml").status_code == 404
     assert client.get("/static/x/nothing.js").status_code == 404
+
+
+def test_an_unknown_page_is_the_404_page_and_the_api_keeps_its_problems(
+    app: FastAPI, world: World
+) -> None:
+    client = web_client(app)
+    page = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    assert "text/html" in page.headers["content-type"]
+    assert '<html lang="fr">' in page.text
+    api = client.get("/api/v1/no-such-thing", headers={"Accept": "text/html"})
+    assert api.status_code == 404
+    assert api.headers["content-type"] == "application/problem+json"
+    plain = client.get("/no-such-page")
+    assert plain.headers["content-type"] == "application/problem+json"

@@ -6,8 +6,11 @@ as the API. See ``core`` for sessions, CSRF, errors as pages and headers.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+import inspect
+
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from casework.web import (
     admin_pages,
@@ -19,7 +22,7 @@ from casework.web import (
     report_pages,
     work_pages,
 )
-from casework.web.core import STATIC_MAX_AGE, static_files
+from casework.web.core import STATIC_MAX_AGE, error_page, static_files
 
 static_router = APIRouter(include_in_schema=False)
 
@@ -55,7 +58,27 @@ PAGES = (
 )
 
 
+NOT_PAGES = ("/api/", "/docs", "/redoc", "/openapi.json", "/metrics", "/health", "/ready")
+
+
 def install(app: FastAPI) -> None:
     app.include_router(static_router)
     for router in PAGES:
         app.include_router(router)
+    _answer_unknown_pages_with_a_page(app)
+
+
+def _answer_unknown_pages_with_a_page(app: FastAPI) -> None:
+    """A browser asking for a path that is no page gets the 404 page; API clients keep
+    their problem+json."""
+    problem_handler = app.exception_handlers[StarletteHTTPException]
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        is_page = not request.url.path.startswith(NOT_PAGES)
+        if exc.status_code == 404 and is_page and "text/html" in request.headers.get("accept", ""):
+            return error_page(request, 404)
+        answer = problem_handler(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    app.add_exception_handler(StarletteHTTPException, handler)

@@ -4,6 +4,8 @@ as a board by step and a file page with its moves."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
@@ -11,10 +13,10 @@ from fastapi.responses import HTMLResponse, Response
 from casework.audit import service as audit_service
 from casework.auth.models import User
 from casework.core.db import SessionDep
-from casework.core.errors import ProblemError
+from casework.core.errors import InvalidInput, ProblemError
 from casework.counselling import permissions as counselling_permissions
 from casework.counselling import service as counselling_service
-from casework.counselling.schemas import CounsellingQuery
+from casework.counselling.schemas import CounsellingCreate, CounsellingQuery
 from casework.persons import service as person_service
 from casework.reference.vocabularies import RepatriationStatus
 from casework.referrals import service as referral_service
@@ -27,7 +29,8 @@ from casework.sgbv import permissions as sgbv_permissions
 from casework.sgbv import service as sgbv_service
 from casework.sgbv.schemas import SgbvCaseQuery
 from casework.web import forms
-from casework.web.core import Web, WebDep, WebRoute, attempt
+from casework.web.core import Web, WebDep, WebRoute, attempt, new_client_id
+from casework.web.incident_pages import regions_for
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -80,6 +83,83 @@ def list_sessions(session: SessionDep, web: WebDep) -> HTMLResponse:
         title=web.t.gettext("Counselling sessions"),
         visits=[counselling_service.to_read(session, r) for r in rows],
     )
+
+
+@router.get("/counselling-sessions/new")
+def session_form(session: SessionDep, web: WebDep) -> HTMLResponse:
+    web.require(*counselling_permissions.HANDLERS)
+    values: dict[str, Any] = {
+        "id": new_client_id(),
+        "person_id": web.request.query_params.get("person_id") or None,
+        "held_on": datetime.now(UTC).date().isoformat(),
+        "concerns": [],
+    }
+    return _session_form(session, web, values, {})
+
+
+def _session_form(
+    session: SessionDep,
+    web: Web,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+) -> HTMLResponse:
+    person_name = None
+    if values.get("person_id"):
+        try:
+            person_id = uuid.UUID(str(values["person_id"]))
+        except ValueError:
+            raise InvalidInput(web.t.gettext("This value is not valid.")) from None
+        person = person_service.get_readable(session, web.me, person_id)
+        audit_service.record(session, "read", "persons", person.id)
+        person_name = person_service.to_read(session, person).full_name
+    return web.render(
+        "counselling_form.html",
+        status=status,
+        title=web.t.gettext("Record a counselling session"),
+        values=values,
+        errors=errors,
+        person_name=person_name,
+        regions=regions_for(web, counselling_permissions.may_hold_in),
+    )
+
+
+@router.post("/counselling-sessions")
+def record_session(session: SessionDep, web: WebDep) -> Response:
+    principal = web.require(*counselling_permissions.HANDLERS)
+    form = web.form
+    values: dict[str, Any] = {
+        name: forms.text(form, name)
+        for name in (
+            "id",
+            "person_id",
+            "held_on",
+            "office",
+            "sex",
+            "age_group",
+            "population_group",
+            "region",
+            "notes",
+            "outcome",
+        )
+    }
+    values["concerns"] = forms.many(form, "concerns")
+    try:
+        data = forms.validate(web.t, CounsellingCreate, {k: v for k, v in values.items() if v})
+        with attempt(session):
+            record, _created = counselling_service.record_session(
+                session, principal, data, web.settings.code_set
+            )
+    except forms.FormInvalid as exc:
+        errors = exc.field_messages
+        if "" in errors:
+            errors[""] = web.t.gettext(
+                "For a visitor who is not registered, give their sex and the region."
+            )
+        return _session_form(session, web, values, errors, status=422)
+    except InvalidInput as exc:
+        return _session_form(session, web, values, forms.translate(web.t, exc), status=422)
+    return web.redirect(f"/counselling-sessions/{record.id}")
 
 
 @router.get("/counselling-sessions/{session_id}")
