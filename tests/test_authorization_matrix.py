@@ -91,7 +91,7 @@ MATRIX = [
         "/api/v1/users/{user_id}/unlock",
         frozenset({A}),
         ok=204,
-        path=lambda w: f"/api/v1/users/{w.user('caseworker_b').id}/unlock",
+        path=lambda w: _user_url(w) + "/unlock",
     ),
     Endpoint(
         "POST",

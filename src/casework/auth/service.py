@@ -134,10 +134,25 @@ def change_own_password(
 
 
 def unlock(session: Session, user: User) -> bool:
-    """Lift a login lockout (admin); True when there was one."""
-    result = session.execute(delete(LoginThrottle).where(LoginThrottle.username == user.username))
+    """Lift the user's login lockout and forget their failures; audited. True if locked."""
+    from casework.audit import service as audit_service
+
+    throttle = session.get(LoginThrottle, user.username)
+    was_locked = bool(throttle and throttle.locked_until and throttle.locked_until > utcnow())
+    session.execute(delete(LoginThrottle).where(LoginThrottle.username == user.username))
+    audit_service.record(
+        session,
+        "user.unlock",
+        "users",
+        user.id,
+        detail={"username": user.username, "was_locked": was_locked},
+    )
     session.flush()
-    return bool(getattr(result, "rowcount", 0))
+    return was_locked
+
+
+def get_user_by_username(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == normalize_username(username)))
 
 
 def is_locked(session: Session, user: User) -> bool:
