@@ -33,8 +33,10 @@ install-runtime: $(VENV)/.runtime
 
 ## Serve on SQLite ($(DATA_DIR)/casework.db) with demo data and demo users.
 run: install-runtime
+	@echo "casework web interface: http://$(HOST):$(PORT)/ (sign in with a demo user listed below)"
 	@CASEWORK_DATA_DIR=$(DATA_DIR) $(BIN)/casework migrate
 	@CASEWORK_DATA_DIR=$(DATA_DIR) $(BIN)/casework demo
+	@echo "casework web interface: http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1)"
 	@CASEWORK_DATA_DIR=$(DATA_DIR) $(BIN)/casework serve --host $(HOST) --port $(PORT)
 
 ## The whole suite: lint, type check, tests (SQLite; PostgreSQL too when

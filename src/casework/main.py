@@ -43,6 +43,7 @@ from casework.repatriation.router import router as repatriation_router
 from casework.reports.router import router as reports_router
 from casework.sgbv.router import router as sgbv_router
 from casework.transfers.router import router as transfers_router
+from casework.web import install as install_web
 
 logger = logging.getLogger("casework")
 # Room for the form fields and part headers around an attachment of the maximum size.
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         transfers_router,
     ):
         app.include_router(router)
+    install_web(app)  # the pages for people, outside /api/v1
 
     @app.get(
         "/metrics",

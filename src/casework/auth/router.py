@@ -6,7 +6,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from casework.audit import service as audit_service
 from casework.auth import apikeys, service
 from casework.auth.principal import ANY_ROLE, CurrentPrincipal, Principal, allow
 from casework.auth.schemas import (
@@ -41,17 +40,11 @@ AUTH_ERRORS = problem_responses(401, 403, 422)
 )
 def login(session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     settings = get_settings()
-    service.check_not_locked(session, form.username)
-    user = service.authenticate(session, form.username, form.password)
+    user = service.password_login(session, form.username, form.password, settings)
     if user is None:
-        service.record_failed_login(session, form.username, settings)
-        audit_service.record(
-            session, "login.failure", "users", username=service.normalize_username(form.username)
-        )
         # The failure must be counted (and audited) even though this request fails.
         session.commit()
         raise Unauthorized("Incorrect username or password.")
-    audit_service.record(session, "login.success", "users", user.id, username=user.username)
     token, expires_in = service.access_token_for(user, settings)
     return Token(access_token=token, expires_in=expires_in)
 

@@ -11,6 +11,7 @@ from sqlalchemy import case, delete, select
 from sqlalchemy.orm import Session
 
 from casework.actors import service as actor_service
+from casework.audit import service as audit_service
 from casework.auth.models import LoginThrottle, Organization, User
 from casework.auth.principal import Principal
 from casework.auth.schemas import UserCreate, UserRead, UserUpdate
@@ -95,6 +96,43 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
+def password_login(
+    session: Session, username: str, password: str, settings: Settings
+) -> User | None:
+    """The one sign-in rule for the API token and the web form: throttling, then audit.
+
+    Raises TooManyRequests while the username is locked. On a wrong password the
+    failure is counted and audited, and None is returned: the caller must commit
+    even though it answers with an error, so that the count survives.
+    """
+    check_not_locked(session, username)
+    user = authenticate(session, username, password)
+    if user is None:
+        record_failed_login(session, username, settings)
+        audit_service.record(
+            session, "login.failure", "users", username=normalize_username(username)
+        )
+        return None
+    audit_service.record(session, "login.success", "users", user.id, username=user.username)
+    return user
+
+
+def change_own_password(
+    session: Session, user: User, current: str, new: str, settings: Settings
+) -> None:
+    """A user changes their password: the current one is checked, every session dies."""
+    valid, _ = verify_password(current, user.password_hash)
+    if not valid:
+        raise InvalidInput(
+            "The current password is wrong.",
+            errors=[{"loc": ["body", "current_password"], "msg": "wrong password", "type": "auth"}],
+        )
+    _check_password(new, settings)
+    user.password_hash = hash_password(new)
+    user.token_generation += 1
+    session.flush()
+
+
 def unlock(session: Session, user: User) -> bool:
     """Lift the user's login lockout and forget their failures; audited. True if locked."""
     from casework.audit import service as audit_service
@@ -115,6 +153,11 @@ def unlock(session: Session, user: User) -> bool:
 
 def get_user_by_username(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == normalize_username(username)))
+
+
+def is_locked(session: Session, user: User) -> bool:
+    throttle = session.get(LoginThrottle, user.username)
+    return bool(throttle and throttle.locked_until and throttle.locked_until > utcnow())
 
 
 def access_token_for(user: User, settings: Settings) -> tuple[str, int]:

@@ -9,7 +9,7 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from platformdirs import user_data_path
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -125,6 +125,15 @@ class Settings(BaseSettings):
     s3_prefix: str = Field(default="attachments/", description="Key prefix inside the bucket")
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
+    default_language: Literal["fr", "en"] = Field(
+        default="fr", description="Web interface language when neither ?lang nor the browser says"
+    )
+    web_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="A web session ends after this long unused"
+    )
+    web_session_hours: int = Field(
+        default=12, ge=1, le=24 * 7, description="A web session ends this long after sign-in"
+    )
     scheduler_interval_seconds: int = Field(
         default=60,
         ge=0,

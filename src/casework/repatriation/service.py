@@ -17,7 +17,7 @@ from casework.core.idempotency import insert_created, replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.core.workflow import flush_move, next_position, require_note
 from casework.persons import service as person_service
-from casework.reference.vocabularies import AttachmentKind, RepatriationStatus
+from casework.reference.vocabularies import AttachmentKind, RepatriationStatus, Role
 from casework.repatriation import permissions
 from casework.repatriation.models import RepatriationEvent, RepatriationFile, RepatriationMember
 from casework.repatriation.schemas import (
@@ -156,6 +156,23 @@ def update_file(
     return record
 
 
+def narrowed(record: RepatriationFile) -> set[str] | None:
+    """A suspended file resumes only at the step it left (or is withdrawn)."""
+    if record.status == R.suspended.value and record.suspended_from:
+        return {record.suspended_from, R.withdrawn.value}
+    return None
+
+
+def next_moves(record: RepatriationFile, role: Role) -> list[str]:
+    """The moves this role may make on this file now, in the table's order."""
+    only = narrowed(record)
+    return [
+        status
+        for status in REPATRIATION_WORKFLOW.next_statuses(record.status, role)
+        if only is None or status in only
+    ]
+
+
 def transition(
     session: Session,
     principal: Principal,
@@ -166,10 +183,7 @@ def transition(
 ) -> RepatriationFile:
     check_if_match(if_match, record.version)
     source, target = record.status, move.to.value
-    only = None
-    if source == R.suspended.value and record.suspended_from:
-        only = {record.suspended_from, R.withdrawn.value}
-    rule = REPATRIATION_WORKFLOW.check(source, target, principal.role, only=only)
+    rule = REPATRIATION_WORKFLOW.check(source, target, principal.role, only=narrowed(record))
     require_note(rule, move.note)
     if target == R.documents_ready.value:
         _require_signed_form(session, record)

@@ -1,0 +1,336 @@
+"""Every page x every role, as the API's matrix does for its operations.
+
+A role the API refuses gets a 403 page, a record outside the caller's scope a
+404 page (the same as one that does not exist), a visitor without a session is
+sent to the sign-in form, and a form posted without its CSRF token is refused
+with 403 whoever sends it. ``test_matrix_covers_every_page`` fails when a page
+is added without a row here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from casework.reference.vocabularies import Role
+from casework.web import PAGES
+from tests.factories import World
+from tests.web.helpers import sign_in, web_client
+
+A, S, M, C, G, F, R = (
+    Role.admin,
+    Role.supervisor,
+    Role.monitor,
+    Role.caseworker,
+    Role.gbv_caseworker,
+    Role.actor_focal_point,
+    Role.reporting,
+)
+ALL = frozenset(Role)
+TODAY = datetime.now(UTC).date().isoformat()
+
+
+@dataclass(frozen=True)
+class Page:
+    method: str
+    route: str
+    allowed: frozenset[Role]
+    ok: int = 200
+    path: Callable[[World], str] | None = None
+    form: Callable[[World], dict[str, object]] = field(default=lambda w: {})
+
+    def url(self, world: World) -> str:
+        return self.path(world) if self.path else self.route
+
+
+def _incident(w: World) -> str:
+    return f"/incidents/{w.incidents['a_gao'].id}"
+
+
+def _person(w: World) -> str:
+    return f"/persons/{w.persons['a'].id}"
+
+
+def _referral(w: World) -> str:
+    return f"/referrals/{w.referrals['person_sent'].id}"
+
+
+def _case(w: World) -> str:
+    return f"/sgbv-cases/{w.cases['a'].id}"
+
+
+def _visit(w: World) -> str:
+    return f"/counselling-sessions/{w.sessions['a'].id}"
+
+
+def _file(w: World) -> str:
+    return f"/repatriation-files/{w.files['a'].id}"
+
+
+def _user(w: World) -> str:
+    return f"/users/{w.user('caseworker_b').id}"
+
+
+CASEWORK = frozenset({S, C, G})
+REPORTS = frozenset({R, S, A})
+ADMIN = frozenset({A})
+
+PAGE_MATRIX = [
+    Page("GET", "/", ALL),
+    Page("GET", "/password", ALL),
+    Page(
+        "POST",
+        "/password",
+        ALL,
+        ok=422,  # a wrong current password: the page answers, nothing changes
+        form=lambda w: {"current_password": "wrong", "new_password": "long enough password"},
+    ),
+    Page("GET", "/incidents/new", frozenset({S, M})),
+    Page(
+        "GET",
+        "/incidents/cercles",
+        frozenset({S, M}),
+        path=lambda w: "/incidents/cercles?region=ML07",
+    ),
+    Page(
+        "POST",
+        "/incidents",
+        frozenset({S, M}),
+        ok=303,
+        form=lambda w: {
+            "occurred_on": TODAY,
+            "region": "ML07",
+            "incident_type": "extortion",
+            "victims.male_adults": "1",
+        },
+    ),
+    Page("GET", "/incidents", frozenset({S, M, C, G})),
+    Page("GET", "/incidents/{incident_id}", frozenset({S, M, C, G}), path=_incident),
+    Page(
+        "POST",
+        "/incidents/{incident_id}/status",
+        frozenset({S}),
+        ok=303,
+        path=lambda w: _incident(w) + "/status",
+        form=lambda w: {"to": "verified"},
+    ),
+    Page("GET", "/persons", CASEWORK),
+    Page("GET", "/persons/new", CASEWORK),
+    Page(
+        "POST",
+        "/persons",
+        CASEWORK,
+        ok=303,
+        form=lambda w: {"full_name": "Fatoumata Touré", "sex": "female", "region": "ML07"},
+    ),
+    Page("GET", "/persons/{person_id}", CASEWORK, path=_person),
+    Page(
+        "GET",
+        "/consents/new",
+        CASEWORK,
+        path=lambda w: f"/consents/new?person_id={w.persons['a'].id}",
+    ),
+    Page(
+        "POST",
+        "/consents",
+        CASEWORK,
+        ok=303,
+        form=lambda w: {
+            "person_id": str(w.persons["a"].id),
+            "purpose": "services",
+            "actors": "RRM",
+            "services": "shelter",
+            "given_by": "person",
+            "given_on": TODAY,
+        },
+    ),
+    Page("GET", "/referrals", frozenset({S, C, G, F})),
+    Page(
+        "GET",
+        "/referrals/new",
+        CASEWORK,
+        path=lambda w: f"/referrals/new?person_id={w.persons['a'].id}&actor=CVJR",
+    ),
+    Page(
+        "POST",
+        "/referrals",
+        CASEWORK,
+        ok=303,
+        form=lambda w: {"person_id": str(w.persons["a"].id), "actor": "CVJR", "services": "legal"},
+    ),
+    Page("GET", "/referrals/{referral_id}", frozenset({S, C, G, F}), path=_referral),
+    Page(
+        "POST",
+        "/referrals/{referral_id}/transitions",
+        frozenset({S, C, G, F}),
+        ok=303,
+        path=lambda w: _referral(w) + "/transitions",
+        form=lambda w: {"to": "acknowledged"},
+    ),
+    Page("GET", "/sgbv-cases", frozenset({S, G})),
+    Page("GET", "/sgbv-cases/{case_id}", frozenset({S, G}), path=_case),
+    Page("GET", "/counselling-sessions", CASEWORK),
+    Page(
+        "GET",
+        "/counselling-sessions/new",
+        CASEWORK,
+        path=lambda w: f"/counselling-sessions/new?person_id={w.persons['a'].id}",
+    ),
+    Page(
+        "POST",
+        "/counselling-sessions",
+        CASEWORK,
+        ok=303,
+        form=lambda w: {
+            "held_on": TODAY,
+            "office": "Gao reception",
+            "sex": "female",
+            "age_group": "18-59",
+            "region": "ML07",
+            "concerns": "documentation",
+        },
+    ),
+    Page("GET", "/counselling-sessions/{session_id}", CASEWORK, path=_visit),
+    Page("GET", "/repatriation-files", CASEWORK),
+    Page("GET", "/repatriation-files/{file_id}", CASEWORK, path=_file),
+    Page(
+        "POST",
+        "/repatriation-files/{file_id}/transitions",
+        CASEWORK,
+        ok=303,
+        path=lambda w: _file(w) + "/transitions",
+        form=lambda w: {"to": "counselled"},
+    ),
+    Page("GET", "/users", ADMIN),
+    Page("GET", "/users/new", ADMIN),
+    Page(
+        "POST",
+        "/users",
+        ADMIN,
+        ok=303,
+        form=lambda w: {
+            "username": f"new.{uuid.uuid4().hex[:6]}",
+            "password": "long enough password",
+            "role": "reporting",
+        },
+    ),
+    Page("GET", "/users/{user_id}", ADMIN, path=_user),
+    Page(
+        "POST",
+        "/users/{user_id}",
+        ADMIN,
+        ok=303,
+        path=_user,
+        form=lambda w: {"change": "activity", "is_active": "false"},
+    ),
+    Page("POST", "/users/{user_id}/unlock", ADMIN, ok=303, path=lambda w: _user(w) + "/unlock"),
+    Page("GET", "/api-keys", ADMIN),
+    Page("POST", "/api-keys", ADMIN, form=lambda w: {"name": "Dashboard"}),
+    Page(
+        "POST",
+        "/api-keys/{key_id}/revoke",
+        ADMIN,
+        ok=303,
+        path=lambda w: f"/api-keys/{w.api_key.id if w.api_key else ''}/revoke",
+    ),
+    Page("GET", "/audit", ADMIN),
+    Page("POST", "/audit/verify", ADMIN),
+    Page("GET", "/reports", REPORTS),
+    Page(
+        "GET",
+        "/reports/download",
+        REPORTS,
+        path=lambda w: "/reports/download?dataset=incidents&group_by=region&format=csv",
+    ),
+    Page("GET", "/reports/sitrep", REPORTS),
+]
+# Sign-in and sign-out are open to everyone; their own tests are in test_sessions.py.
+OPEN = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
+
+# Records each role may not see although its role may open the page: 404, like a missing one.
+OUT_OF_SCOPE: list[tuple[str, Callable[[World], str]]] = [
+    ("caseworker_b", _person),
+    ("caseworker_b", _referral),
+    ("caseworker_b", _incident),
+    ("caseworker_b", lambda w: f"/consents/new?person_id={w.persons['a'].id}"),
+    ("caseworker_b", lambda w: f"/referrals/new?person_id={w.persons['a'].id}"),
+    ("monitor_b", _incident),
+    ("caseworker_b", _visit),
+    ("caseworker_b", lambda w: f"/counselling-sessions/new?person_id={w.persons['a'].id}"),
+    ("caseworker_b", _file),
+    ("supervisor_mopti", _case),
+    ("supervisor_mopti", _file),
+    ("supervisor_mopti", _person),
+    ("supervisor_mopti", _referral),
+    ("caseworker_a", lambda w: f"/referrals/{w.referrals['sgbv_sent'].id}"),
+    ("focal_cvjr", lambda w: f"/referrals/{w.referrals['draft'].id}"),
+    ("admin", lambda w: f"/users/{uuid.uuid4()}"),
+]
+
+
+def test_matrix_covers_every_page(app: FastAPI) -> None:
+    pages = {
+        (method, route.path)
+        for router in PAGES
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    assert pages == {(p.method, p.route) for p in PAGE_MATRIX} | OPEN
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_page_matrix(app: FastAPI, world: World, role: Role) -> None:
+    client = web_client(app)
+    token = sign_in(client, world.by_role(role).username)
+    wrong = []
+    for page in PAGE_MATRIX:
+        data = {**page.form(world), "csrf_token": token} if page.method == "POST" else None
+        response = client.request(page.method, page.url(world), data=data)
+        expected = page.ok if role in page.allowed else 403
+        if response.status_code != expected:
+            wrong.append(f"{page.method} {page.route}: {response.status_code}, not {expected}")
+        elif expected == 403:
+            assert "text/html" in response.headers["content-type"]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_pages_without_a_session_go_to_sign_in(app: FastAPI, world: World) -> None:
+    client = web_client(app)
+    for page in PAGE_MATRIX:
+        if page.method == "GET":
+            response = client.get(page.url(world))
+            assert response.status_code == 303, page.route
+            assert response.headers["location"].startswith("/login?next="), page.route
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_forms_without_csrf_are_refused(app: FastAPI, world: World, role: Role) -> None:
+    client = web_client(app)
+    sign_in(client, world.by_role(role).username)
+    for page in [p for p in PAGE_MATRIX if p.method == "POST"] + [
+        Page("POST", "/logout", ALL, ok=303)
+    ]:
+        response = client.post(page.url(world), data=page.form(world))
+        assert response.status_code == 403, page.route
+        assert "text/html" in response.headers["content-type"]
+    assert client.get("/").status_code == 200  # still signed in: the logout was refused too
+
+
+@pytest.mark.parametrize(
+    ("username", "path"), OUT_OF_SCOPE, ids=[f"{u}-{i}" for i, (u, _) in enumerate(OUT_OF_SCOPE)]
+)
+def test_records_outside_scope_are_a_404_page(
+    app: FastAPI, world: World, username: str, path: Callable[[World], str]
+) -> None:
+    client = web_client(app)
+    sign_in(client, username)
+    response = client.get(path(world))
+    assert response.status_code == 404, response.text[:500]
+    assert "text/html" in response.headers["content-type"]
