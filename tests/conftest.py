@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,9 @@ os.environ["CASEWORK_ENCRYPTION_KEYS"] = "t1:" + "dGVzdC1lbmNyeXB0aW9uLWtleS0xLT
 os.environ["CASEWORK_BLIND_INDEX_KEY"] = "dGVzdC1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMhISE="
 os.environ.pop("CASEWORK_ENCRYPTION_ACTIVE_KEY", None)
 os.environ.pop("CASEWORK_DATABASE_URL", None)
+# Attachments uploaded by tests go to a throw-away directory, never under ./var.
+os.environ["CASEWORK_ATTACHMENT_DIR"] = tempfile.mkdtemp(prefix="casework-attachments-")
+os.environ.pop("CASEWORK_ATTACHMENT_STORE", None)
 # The in-process scheduler is tested on its own (tests/notifications/test_scheduler.py).
 os.environ["CASEWORK_SCHEDULER_INTERVAL_SECONDS"] = "0"
 

@@ -10,6 +10,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from casework.attachments import service as attachment_service
+from casework.attachments import storage as attachment_storage
+from casework.attachments.models import Attachment
 from casework.auth import apikeys
 from casework.auth import service as auth_service
 from casework.auth.models import ApiKey, Organization, User
@@ -217,6 +220,33 @@ def make_consent(session: Session, by: User, **overrides: Any) -> Consent:
     return consent
 
 
+# The smallest files of each accepted type (their magic bytes, then some content).
+PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(64)) + b"\xff\xd9"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(32)
+WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(32)
+
+
+def make_attachment(
+    session: Session,
+    by: User,
+    content: bytes = PDF,
+    filename: str = "signed-form.pdf",
+    kind: str = "other",
+    **subject: str,
+) -> Attachment:
+    settings = get_settings()
+    return attachment_service.attach_bytes(
+        session,
+        principal_of(by),
+        attachment_storage.store_for(settings),
+        settings.keyring(),
+        content,
+        filename,
+        {"kind": kind, **subject},
+    )
+
+
 def make_referral(
     session: Session, by: User, *, to: tuple[str, ...] = (), **fields: Any
 ) -> Referral:
@@ -251,6 +281,7 @@ class World:
     files: dict[str, RepatriationFile] = field(default_factory=dict)
     consents: dict[str, Consent] = field(default_factory=dict)
     referrals: dict[str, Referral] = field(default_factory=dict)
+    attachments: dict[str, Attachment] = field(default_factory=dict)
     transfers: dict[str, Transfer] = field(default_factory=dict)
     api_key: ApiKey | None = None
     api_key_secret: str = ""
@@ -357,6 +388,9 @@ def build_world(session: Session) -> World:
         world.user("caseworker_a"),
         principal_person_id=str(world.persons["refugee"].id),
         member_person_ids=[str(world.persons["refugee_child"].id)],
+    )
+    world.attachments["a"] = make_attachment(
+        session, world.user("caseworker_a"), person_id=str(world.persons["a"].id)
     )
     world.api_key, world.api_key_secret = apikeys.create(
         session, "Cluster dashboard", world.user("admin").id

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from casework.reference.vocabularies import Role
 from tests.factories import (
+    PDF,
     World,
     add_case_management,
     auth,
@@ -52,6 +53,14 @@ class Endpoint:
     path: Callable[[World], str] | None = None
     body: Callable[[World], Any] | None = None
     form: dict[str, str] = field(default_factory=dict)
+    # multipart/form-data: (form fields, files) instead of a JSON body.
+    multipart: Callable[[World], tuple[dict[str, str], dict[str, Any]]] | None = None
+
+    def request_kwargs(self, world: World) -> dict[str, Any]:
+        if self.multipart is not None:
+            data, files = self.multipart(world)
+            return {"data": data, "files": files}
+        return {"json": self.body(world) if self.body else None}
 
     def url(self, world: World) -> str:
         return self.path(world) if self.path else self.route
@@ -367,6 +376,37 @@ MATRIX += [
     ),
 ]
 
+MATRIX += [
+    Endpoint(
+        "POST",
+        "/api/v1/attachments",
+        HANDLE_PERSONS,
+        ok=201,
+        multipart=lambda w: (
+            {"kind": "identity_document", "person_id": str(w.persons["a"].id)},
+            {"file": ("id-card.pdf", PDF, "application/pdf")},
+        ),
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/attachments",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/attachments?person_id={w.persons['a'].id}",
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/attachments/{attachment_id}",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/attachments/{w.attachments['a'].id}",
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/attachments/{attachment_id}/content",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/attachments/{w.attachments['a'].id}/content",
+    ),
+]
+
 # Case management. Owner-only moves: the representative caseworker owns persons['a'] and
 # the representative GBV caseworker owns cases['a']; other handlers are 403 there
 # (tests/cases covers other organisations and regions: 404).
@@ -477,10 +517,7 @@ def test_matrix_covers_every_route(app: FastAPI) -> None:
 def test_role_matrix(client: TestClient, world: World, endpoint: Endpoint, role: Role) -> None:
     user = world.by_role(role)
     response = client.request(
-        endpoint.method,
-        endpoint.url(world),
-        json=endpoint.body(world) if endpoint.body else None,
-        headers=auth(user),
+        endpoint.method, endpoint.url(world), headers=auth(user), **endpoint.request_kwargs(world)
     )
     expected = endpoint.ok if role in endpoint.allowed else 403
     assert response.status_code == expected, response.text
@@ -491,9 +528,7 @@ def test_role_matrix(client: TestClient, world: World, endpoint: Endpoint, role:
 @pytest.mark.parametrize("endpoint", MATRIX, ids=lambda e: f"{e.method} {e.route}")
 def test_anonymous_is_401(client: TestClient, world: World, endpoint: Endpoint) -> None:
     response = client.request(
-        endpoint.method,
-        endpoint.url(world),
-        json=endpoint.body(world) if endpoint.body else None,
+        endpoint.method, endpoint.url(world), **endpoint.request_kwargs(world)
     )
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
@@ -507,8 +542,8 @@ def test_an_api_key_reaches_the_reports_and_nothing_else(
     response = client.request(
         endpoint.method,
         endpoint.url(world),
-        json=endpoint.body(world) if endpoint.body else None,
         headers={"Authorization": f"Bearer {world.api_key_secret}"},
+        **endpoint.request_kwargs(world),
     )
     expected = 200 if endpoint.route.startswith("/api/v1/reports/") else 403
     assert response.status_code == expected, response.text

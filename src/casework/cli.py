@@ -205,13 +205,15 @@ def unlock_user(username: Annotated[str, typer.Argument(help="Login name")]) -> 
 
 @app.command("rotate-key")
 def rotate_key() -> None:
-    """Re-encrypt every encrypted field under the active key (CASEWORK_ENCRYPTION_ACTIVE_KEY).
+    """Re-encrypt every encrypted field and attachment under the active key.
 
     Add the new key to CASEWORK_ENCRYPTION_KEYS, make it active, run this, then
     remove the old key. Safe to interrupt and run again.
     """
     from rich.progress import Progress, TaskID
 
+    from casework.attachments import service as attachment_service
+    from casework.attachments import storage as attachment_storage
     from casework.core.db import get_engine
     from casework.core.rotation import rotate
 
@@ -226,6 +228,9 @@ def rotate_key() -> None:
             progress.update(tasks[name], completed=done if total else 1)
 
         rewritten = rotate(get_engine(), keyring, report)
+        rewritten["attachments"] = attachment_service.rotate(
+            get_engine(), attachment_storage.store_for(get_settings()), keyring, report
+        )
     for name, count in rewritten.items():
         typer.echo(f"{name}: {count} re-encrypted")
     typer.echo(f"every encrypted value is now under key {keyring.active}")

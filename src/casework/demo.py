@@ -356,8 +356,17 @@ RECEPTION_CONCERNS = [
 ]
 
 
+DEMO_FORM_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"% (demo) Voluntary repatriation form, signed\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
 def _ensure_reception_and_repatriation(session: Session, settings: Settings) -> int:
     """A weekly reception day in Bamako and repatriation files in several statuses."""
+    from casework.attachments import service as attachment_service
+    from casework.attachments import storage as attachment_storage
     from casework.counselling import service as counselling_service
     from casework.counselling.models import CounsellingSession
     from casework.counselling.schemas import CounsellingCreate
@@ -435,6 +444,16 @@ def _ensure_reception_and_repatriation(session: Session, settings: Settings) -> 
             ),
         )
         for step in steps:
+            if step == "documents_ready":  # not without the signed form (a demo PDF)
+                attachment_service.attach_bytes(
+                    session,
+                    caseworker,
+                    attachment_storage.store_for(settings),
+                    settings.keyring(),
+                    DEMO_FORM_PDF,
+                    f"repatriation-form-{name}.pdf",
+                    {"kind": "repatriation_form", "repatriation_file_id": str(record.id)},
+                )
             repatriation_service.transition(
                 session,
                 caseworker,

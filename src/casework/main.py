@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from casework import __version__
 from casework.actors.router import router as actors_router
+from casework.attachments.router import router as attachments_router
 from casework.audit import service as audit_service
 from casework.audit.router import router as audit_router
 from casework.auth.router import router as auth_router
@@ -44,6 +45,8 @@ from casework.sgbv.router import router as sgbv_router
 from casework.transfers.router import router as transfers_router
 
 logger = logging.getLogger("casework")
+# Room for the form fields and part headers around an attachment of the maximum size.
+MULTIPART_ALLOWANCE = 64 * 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -77,7 +80,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Tests replace app.state.session_provider to join their transaction.
     app.state.session_provider = new_session
     app.add_middleware(IdempotencyMiddleware, provide_session=lambda: app.state.session_provider())
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        # Uploads stream to encrypted storage; the route counts the file's own bytes.
+        larger={
+            ("POST", "/api/v1/attachments"): settings.attachment_max_bytes + MULTIPART_ALLOWANCE
+        },
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -103,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports_router,
         notifications_router,
         kobo_router,
+        attachments_router,
         transfers_router,
     ):
         app.include_router(router)

@@ -1,6 +1,7 @@
 """Every model, imported once so that Base.metadata is complete (Alembic, tests)."""
 
 from casework.actors.models import Actor
+from casework.attachments.models import Attachment
 from casework.audit.models import AuditEntry
 from casework.auth.models import ApiKey, LoginThrottle, Organization, User
 from casework.consent.models import Consent
@@ -19,6 +20,7 @@ from casework.transfers.models import Transfer, TransferEvent
 __all__ = [
     "Actor",
     "ApiKey",
+    "Attachment",
     "AuditEntry",
     "Base",
     "Consent",

@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 
 from casework.reference.vocabularies import RepatriationStatus, Role
 from casework.repatriation.workflow import REPATRIATION_WORKFLOW
-from tests.factories import World, auth, repatriation_body
+from tests.factories import PDF, World, auth, repatriation_body
 
 FILES = "/api/v1/repatriation-files"
 STEPS = ["counselled", "voluntariness_verified", "documents_ready", "departed", "arrived"]
@@ -32,6 +32,8 @@ def test_a_household_from_registration_to_arrival(client: TestClient, world: Wor
     assert file["status"] == "registered"
     assert file["member_person_ids"] == [str(world.persons["refugee_child"].id)]
     for step in STEPS:
+        if step == "documents_ready":
+            attach_form(client, headers, file["id"])
         response = move(client, file["id"], headers, step)
         assert response.status_code == 200, (step, response.text)
     final = client.get(f"{FILES}/{file['id']}", headers=headers).json()
@@ -79,6 +81,35 @@ def test_a_suspended_file_resumes_only_where_it_stopped(client: TestClient, worl
     resumed = move(client, rid, headers, "voluntariness_verified")
     assert resumed.status_code == 200
     assert resumed.json()["suspended_from"] is None
+    attach_form(client, headers, rid)
+    assert move(client, rid, headers, "documents_ready").status_code == 200
+
+
+def attach_form(
+    client: TestClient, headers: dict[str, str], file_id: Any, kind: str = "repatriation_form"
+) -> None:
+    response = client.post(
+        "/api/v1/attachments",
+        data={"kind": kind, "repatriation_file_id": str(file_id)},
+        files={"file": ("signed.pdf", PDF, "application/pdf")},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_documents_ready_needs_the_signed_repatriation_form(
+    client: TestClient, world: World
+) -> None:
+    headers = auth(world.user("caseworker_a"))
+    rid = world.files["a"].id
+    move(client, rid, headers, "counselled")
+    move(client, rid, headers, "voluntariness_verified")
+    refused = move(client, rid, headers, "documents_ready")
+    assert refused.status_code == 409
+    assert refused.json()["missing"] == "repatriation_form"
+    attach_form(client, headers, rid, kind="identity_document")  # not the form: still refused
+    assert move(client, rid, headers, "documents_ready").status_code == 409
+    attach_form(client, headers, rid)
     assert move(client, rid, headers, "documents_ready").status_code == 200
 
 

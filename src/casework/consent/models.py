@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
@@ -52,3 +53,12 @@ class Consent(TimestampMixin, Base):
     @property
     def in_force(self) -> bool:
         return self.withdrawn_at is None
+
+    def covers(self, actor: str, services: Iterable[str]) -> bool:
+        """A services consent in force naming this actor and every one of these services."""
+        return (
+            self.purpose == "services"
+            and self.in_force
+            and actor in self.actors
+            and set(services) <= set(self.services)
+        )

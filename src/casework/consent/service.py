@@ -21,6 +21,7 @@ from casework.core.idempotency import insert_created, replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.persons import service as person_service
 from casework.reference.vocabularies import ConsentPurpose
+from casework.referrals import holds as referral_holds
 from casework.sgbv import service as sgbv_service
 
 
@@ -59,13 +60,16 @@ def record_consent(
         recorded_by_id=principal.user_id,
         create_fingerprint=fingerprint,
     )
-    return insert_created(
+    consent, created = insert_created(
         session,
         consent,
         organization_id=principal.organization_id,
         what="consent",
         may_collide=data.id is not None,
     )
+    if created:
+        referral_holds.resume_with(session, consent)
+    return consent, created
 
 
 def _check_subject(
@@ -137,6 +141,8 @@ def withdraw(
     consent.withdrawn_by_id = principal.user_id
     consent.withdrawal_reason = reason
     session.flush()
+    # The referrals it covered leave the actors' hands in the same transaction.
+    referral_holds.hold_after_withdrawal(session, consent)
     return consent
 
 
@@ -159,7 +165,7 @@ def covers_referral(
             Consent.given_at <= utcnow(),
         )
     )
-    return any(actor in c.actors and wanted <= set(c.services) for c in consents)
+    return any(c.covers(actor, wanted) for c in consents)
 
 
 def to_read(consent: Consent) -> ConsentRead:

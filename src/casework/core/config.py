@@ -26,6 +26,11 @@ def default_data_dir() -> Path:
 INSECURE_SECRETS = {"changethis", "secret", "changeme", "development"}
 
 
+class AttachmentStore(StrEnum):
+    local = "local"
+    s3 = "s3"
+
+
 class Environment(StrEnum):
     development = "development"
     test = "test"
@@ -102,6 +107,24 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
     referral_due_hours_urgent: int = Field(default=24, ge=1)
     referral_due_hours_normal: int = Field(default=72, ge=1)
+    attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="Largest attachment accepted (413 above)"
+    )
+    attachment_store: AttachmentStore = Field(
+        default=AttachmentStore.local,
+        description="Where encrypted attachments live: 'local' (a directory) or 's3'.",
+    )
+    attachment_dir: Path | None = Field(
+        default=None, description="Directory of the local store (default <data_dir>/attachments)."
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint (empty: AWS S3 itself)."
+    )
+    s3_region: str = "us-east-1"
+    s3_bucket: str = ""
+    s3_prefix: str = Field(default="attachments/", description="Key prefix inside the bucket")
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
     scheduler_interval_seconds: int = Field(
         default=60,
         ge=0,
@@ -144,6 +167,8 @@ class Settings(BaseSettings):
             problems.append(
                 "CASEWORK_ENCRYPTION_KEYS and CASEWORK_BLIND_INDEX_KEY must be set explicitly"
             )
+        if self.attachment_store is AttachmentStore.s3 and not self.s3_bucket:
+            problems.append("CASEWORK_S3_BUCKET must be set when CASEWORK_ATTACHMENT_STORE=s3")
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self

@@ -96,6 +96,14 @@ class InvalidInput(ProblemError):
     status, slug, title = 422, "validation-error", "Invalid input"
 
 
+class PayloadTooLarge(ProblemError):
+    status, slug, title = 413, "too-large", "Payload too large"
+
+
+class UnsupportedMediaType(ProblemError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
 class TooManyRequests(ProblemError):
     status, slug, title = 429, "too-many-requests", "Too many attempts"
 

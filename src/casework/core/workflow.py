@@ -54,6 +54,10 @@ class Workflow:
                 seen.append(row.target)
         return seen
 
+    def has_move(self, source: str, target: str) -> bool:
+        """Is there a row for this move at all (for moves casework makes by itself)?"""
+        return any(row.source == source and row.target == target for row in self.table)
+
     def check(
         self, source: str, target: str, role: Role, *, only: Iterable[str] | None = None
     ) -> Transition:

@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import random
 import re
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import IO, Any
 
 import anyio
 from sqlalchemy import delete, select
@@ -32,7 +35,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from casework.core import blobcrypto
+from casework.core.blobcrypto import Encryptor
 from casework.core.config import get_settings
+from casework.core.crypto import Keyring
 from casework.core.db import utcnow
 from casework.core.middleware import header_value, send_problem
 from casework.core.security import decode_access_token
@@ -129,11 +135,12 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
 
-        body = await _read_body(receive)
+        digest = hashlib.sha256(
+            scope["path"].encode() + b"\x00" + scope.get("query_string", b"") + b"\x00"
+        )
+        body = await SpooledBody.read(receive, digest)
         scope_key = hashlib.sha256(f"{user}\x00{key}".encode()).hexdigest()
-        fingerprint = hashlib.sha256(
-            b"\x00".join([scope["path"].encode(), scope.get("query_string", b""), body])
-        ).hexdigest()
+        fingerprint = digest.hexdigest()
         ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
         outcome = await anyio.to_thread.run_sync(
             claim, self.provide_session, scope_key, fingerprint, ttl
@@ -160,14 +167,11 @@ class IdempotencyMiddleware:
             return
 
         status, headers, chunks = 500, {}, []
-        sent_body = False
+        replayed = body.messages()
 
         async def replay_receive() -> Message:
-            nonlocal sent_body
-            if not sent_body:
-                sent_body = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+            message = await anyio.to_thread.run_sync(next, replayed, None)
+            return message if message is not None else await receive()
 
         async def capture(message: Message) -> None:
             nonlocal status
@@ -184,6 +188,7 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_receive, capture)
         finally:
+            body.close()
             await anyio.to_thread.run_sync(
                 complete, self.provide_session, scope_key, status, headers, b"".join(chunks)
             )
@@ -198,16 +203,70 @@ def _user_of(scope: Scope) -> str | None:
     return str(claims.user_id) if claims else None
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+class SpooledBody:
+    """A request body kept to hand on to the app: in memory up to ``IN_MEMORY`` bytes,
+    beyond that (attachments) in an anonymous temporary file, sealed with a key that
+    lives only in this object, so neither memory nor disk ever holds a whole upload
+    in the clear."""
+
+    IN_MEMORY = 1024 * 1024
+
+    def __init__(self) -> None:
+        self.small = bytearray()
+        self.spool: IO[bytes] | None = None
+        self.encryptor: Encryptor | None = None
+        self.keyring: Keyring | None = None
+
+    @classmethod
+    async def read(cls, receive: Receive, digest: Any) -> SpooledBody:
+        body = cls()
+        try:
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                chunk = message.get("body", b"")
+                digest.update(chunk)
+                await body.append(chunk)
+                if not message.get("more_body", False):
+                    break
+            if body.encryptor is not None:
+                await anyio.to_thread.run_sync(body.encryptor.close)
+        except BaseException:
+            body.close()
+            raise
+        return body
+
+    async def append(self, chunk: bytes) -> None:
+        if self.encryptor is None and len(self.small) + len(chunk) <= self.IN_MEMORY:
+            self.small += chunk
+            return
+        if self.encryptor is None:
+            self.spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+            self.keyring = Keyring(
+                keys={"spool": os.urandom(32)}, active="spool", blind_index_key=b""
+            )
+            self.encryptor = Encryptor(self.keyring, "idempotency-spool", self.spool.write)
+            self.encryptor.write(bytes(self.small))
+            self.small.clear()
+        await anyio.to_thread.run_sync(self.encryptor.write, chunk)
+
+    def messages(self) -> Iterator[Message]:
+        """The body again, as ASGI messages (read from a worker thread: file I/O)."""
+        if self.spool is None or self.keyring is None:
+            yield {"type": "http.request", "body": bytes(self.small), "more_body": False}
+            return
+        self.spool.seek(0)
+        spool = self.spool
+        stored = iter(lambda: spool.read(64 * 1024), b"")
+        for chunk in blobcrypto.decrypt(self.keyring, "idempotency-spool", stored):
+            yield {"type": "http.request", "body": chunk, "more_body": True}
+        yield {"type": "http.request", "body": b"", "more_body": False}
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
 
 
 async def _replay(send: Send, record: IdempotencyRecord) -> None:

@@ -75,21 +75,33 @@ def _insert_ignoring_duplicates(session: Session, model: type, values: dict[str,
     session.execute(upsert_insert(session, model).values(**values).on_conflict_do_nothing())
 
 
-def on_referral_status(session: Session, referral: Referral) -> None:
-    """Queue a notification when a referral is sent to, or changes status at, an actor."""
+def on_referral_status(
+    session: Session,
+    referral: Referral,
+    *,
+    event_type: str | None = None,
+    dedupe: str | None = None,
+) -> None:
+    """Queue a notification when a referral is sent to, or changes status at, an actor.
+
+    ``event_type`` names moves casework makes itself (``referral.on_hold``,
+    ``referral.resumed``); ``dedupe`` distinguishes facts that can recur (a
+    referral held, resumed and held again).
+    """
     if referral.status == ReferralStatus.draft.value:
         return
     actor = session.scalar(select(Actor).where(Actor.code == referral.actor_code))
     if actor is None or not actor.webhook_url:
         return
-    event_type = "referral.sent" if referral.status == "sent" else "referral.status_changed"
+    if event_type is None:
+        event_type = "referral.sent" if referral.status == "sent" else "referral.status_changed"
     event_id = uuid.uuid4()
     _insert_ignoring_duplicates(
         session,
         OutboxEvent,
         {
             "id": event_id,
-            "dedupe_key": f"{referral.id}:{referral.status}",
+            "dedupe_key": f"{referral.id}:{dedupe or referral.status}",
             "event_type": event_type,
             "actor_code": actor.code,
             "payload": {"id": str(event_id), **referral_payload(referral, event_type)},

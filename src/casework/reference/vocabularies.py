@@ -123,6 +123,15 @@ class ReferralStatus(StrEnum):
     in_progress = "in_progress"
     completed = "completed"
     cancelled = "cancelled"
+    on_hold = "on_hold"
+
+
+class AttachmentKind(StrEnum):
+    consent_form = "consent_form"
+    identity_document = "identity_document"
+    repatriation_form = "repatriation_form"
+    medical = "medical"
+    other = "other"
 
 
 class ReferralKind(StrEnum):
@@ -305,6 +314,14 @@ LABELS: dict[type[StrEnum], dict[str, tuple[str, str]]] = {
         "in_progress": ("In progress", "En cours"),
         "completed": ("Completed", "Terminée"),
         "cancelled": ("Cancelled", "Annulée"),
+        "on_hold": ("On hold (consent withdrawn)", "En attente (consentement retiré)"),
+    },
+    AttachmentKind: {
+        "consent_form": ("Signed consent form", "Formulaire de consentement signé"),
+        "identity_document": ("Identity document", "Pièce d'identité"),
+        "repatriation_form": ("Signed repatriation form", "Formulaire de rapatriement signé"),
+        "medical": ("Medical document", "Document médical"),
+        "other": ("Other", "Autre"),
     },
     ReferralKind: {
         "incident": ("From an incident", "À partir d'un incident"),
@@ -378,6 +395,7 @@ VOCABULARY_NAMES: dict[str, type[StrEnum]] = {
     "consent_given_by": ConsentGivenBy,
     "referral_status": ReferralStatus,
     "referral_kind": ReferralKind,
+    "attachment_kind": AttachmentKind,
     "age_group": AgeGroup,
     "repatriation_status": RepatriationStatus,
     "case_status": CaseStatus,

@@ -38,6 +38,8 @@ class Referral(TimestampMixin, Base):
     urgency: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(EncryptedText("referrals.note"))
     status: Mapped[str] = mapped_column(String(32))
+    # While on_hold (its consent withdrawn): the status it left, to return to.
+    on_hold_from: Mapped[str | None] = mapped_column(String(32))
     # Region of the subject, copied at creation: the scope of supervisors and focal points.
     region: Mapped[str] = mapped_column(String(16))
     sent_at: Mapped[datetime | None] = mapped_column()
@@ -88,7 +90,8 @@ class ReferralEvent(Base):
     seq: Mapped[int] = mapped_column()
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str] = mapped_column(String(32))
-    by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # NULL for moves made by casework itself (on hold when consent is withdrawn, resumed).
+    by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     note: Mapped[str | None] = mapped_column(EncryptedText("referral_events.note"))
     consent_override_reason: Mapped[str | None] = mapped_column(

@@ -63,6 +63,9 @@ class ReferralRead(ReadModel):
     urgency: Urgency
     note: str | None
     status: ReferralStatus
+    on_hold_from: ReferralStatus | None = Field(
+        default=None, description="While on_hold: the status it returns to with a new consent"
+    )
     region: str
     sent_at: datetime | None
     due_at: datetime | None
@@ -96,7 +99,9 @@ class ReferralEventRead(ReadModel):
 
     from_: ReferralStatus | None = Field(alias="from")
     to: ReferralStatus
-    by: uuid.UUID | None = Field(description="null in a focal point's view")
+    by: uuid.UUID | None = Field(
+        description="null in a focal point's view, and for moves casework made itself"
+    )
     at: datetime
     note: str | None
     consent_override_reason: str | None

@@ -228,6 +228,8 @@ def transition(
         )
         referral.sent_at, referral.due_at = now, now + timedelta(hours=hours)
     referral.status = target
+    if source == ReferralStatus.on_hold.value:
+        referral.on_hold_from = None  # cancelled while on hold
     session.add(
         ReferralEvent(
             referral_id=referral.id,
@@ -334,6 +336,7 @@ def to_read(
         urgency=referral.urgency,
         note=referral.note,
         status=referral.status,
+        on_hold_from=referral.on_hold_from,
         region=referral.region,
         sent_at=referral.sent_at,
         due_at=referral.due_at,

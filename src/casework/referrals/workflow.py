@@ -3,6 +3,9 @@
     draft -> sent -> acknowledged -> accepted | declined
     accepted -> in_progress -> completed
     any non-final -> cancelled
+    sent | acknowledged | accepted | in_progress -> on_hold -> the status it left
+        (by casework itself only: when the consent behind the referral is withdrawn,
+        and when a new covering consent is recorded; see ``holds.py``)
 
 The actor's answers (acknowledge ... complete) are given by the actor's focal
 point, or recorded on the actor's behalf by the referring side (many actors
@@ -18,6 +21,8 @@ from casework.reference.vocabularies import ReferralStatus, Role
 S = ReferralStatus
 REFERRING = frozenset({Role.caseworker, Role.gbv_caseworker, Role.supervisor})
 ANSWERING = REFERRING | {Role.actor_focal_point}
+SYSTEM_ONLY: frozenset[Role] = frozenset()  # no user may make these moves by hand
+HOLDABLE = (S.sent, S.acknowledged, S.accepted, S.in_progress)
 
 REFERRAL_WORKFLOW = Workflow(
     "referral",
@@ -32,7 +37,9 @@ REFERRAL_WORKFLOW = Workflow(
         Transition(S.in_progress, S.completed, ANSWERING),
         *(
             Transition(source, S.cancelled, REFERRING)
-            for source in (S.draft, S.sent, S.acknowledged, S.accepted, S.in_progress)
+            for source in (S.draft, S.sent, S.acknowledged, S.accepted, S.in_progress, S.on_hold)
         ),
+        *(Transition(source, S.on_hold, SYSTEM_ONLY) for source in HOLDABLE),
+        *(Transition(S.on_hold, target, SYSTEM_ONLY) for target in HOLDABLE),
     ],
 )

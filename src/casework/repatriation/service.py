@@ -7,16 +7,17 @@ import uuid
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from casework.attachments.models import Attachment
 from casework.auth import service as auth_service
 from casework.auth.principal import Principal
 from casework.core.concurrency import check_if_match
 from casework.core.db import utcnow
-from casework.core.errors import InvalidInput, NotFound
+from casework.core.errors import Conflict, InvalidInput, NotFound
 from casework.core.idempotency import insert_created, replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.core.workflow import flush_move, next_position, require_note
 from casework.persons import service as person_service
-from casework.reference.vocabularies import RepatriationStatus
+from casework.reference.vocabularies import AttachmentKind, RepatriationStatus
 from casework.repatriation import permissions
 from casework.repatriation.models import RepatriationEvent, RepatriationFile, RepatriationMember
 from casework.repatriation.schemas import (
@@ -170,6 +171,8 @@ def transition(
         only = {record.suspended_from, R.withdrawn.value}
     rule = REPATRIATION_WORKFLOW.check(source, target, principal.role, only=only)
     require_note(rule, move.note)
+    if target == R.documents_ready.value:
+        _require_signed_form(session, record)
     position = next_position(session, RepatriationEvent.seq, RepatriationEvent.file_id == record.id)
     now = utcnow()
     if target == R.suspended.value:
@@ -195,6 +198,25 @@ def transition(
     )
     flush_move(session, "repatriation file")
     return record
+
+
+def _require_signed_form(session: Session, record: RepatriationFile) -> None:
+    """A file is not documents_ready without its signed voluntary repatriation form."""
+    forms = session.scalar(
+        select(func.count())
+        .select_from(Attachment)
+        .where(
+            Attachment.repatriation_file_id == record.id,
+            Attachment.kind == AttachmentKind.repatriation_form.value,
+        )
+    )
+    if not forms:
+        raise Conflict(
+            "documents_ready needs the signed voluntary repatriation form: upload it to "
+            "POST /api/v1/attachments with kind=repatriation_form and this "
+            "repatriation_file_id first.",
+            missing="repatriation_form",
+        )
 
 
 def history(session: Session, record: RepatriationFile) -> list[RepatriationEventRead]:

@@ -16,6 +16,7 @@ from casework.auth.principal import Principal
 from casework.counselling import permissions as counselling_permissions
 from casework.counselling.models import CounsellingSession
 from casework.persons import service as person_service
+from casework.reference.vocabularies import ReferralStatus
 from casework.referrals import permissions as referral_permissions
 from casework.referrals.models import Referral, ReferralEvent
 from casework.repatriation import permissions as repatriation_permissions
@@ -49,12 +50,17 @@ def person_timeline(session: Session, principal: Principal, person_id: uuid.UUID
         .order_by(ReferralEvent.seq)
     )
     for change, referral in referral_events:
+        title = f"Referral to {referral.actor_code} ({', '.join(referral.services)})"
+        if change.to_status == ReferralStatus.on_hold.value:
+            title += ": on hold, consent withdrawn"
+        elif change.from_status == ReferralStatus.on_hold.value and change.by_id is None:
+            title += ": resumed, new consent recorded"
         entries.append(
             TimelineEntry(
                 kind="referral",
                 at=change.at,
                 record_id=referral.id,
-                title=f"Referral to {referral.actor_code} ({', '.join(referral.services)})",
+                title=title,
                 status=change.to_status,
             )
         )
