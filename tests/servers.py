@@ -60,7 +60,7 @@ class Cluster:
         }
         self.servers: list[Server] = []
 
-    def start(self, ready_within: float = 30) -> Server:
+    def start(self, ready_within: float = 60) -> Server:  # a loaded CI machine starts slowly
         port = free_port()
         process = subprocess.Popen(
             [CASEWORK, "serve", "--host", "127.0.0.1", "--port", str(port)],
