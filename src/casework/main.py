@@ -41,6 +41,7 @@ from casework.referrals.router import router as referrals_router
 from casework.repatriation.router import router as repatriation_router
 from casework.reports.router import router as reports_router
 from casework.sgbv.router import router as sgbv_router
+from casework.transfers.router import router as transfers_router
 
 logger = logging.getLogger("casework")
 
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports_router,
         notifications_router,
         kobo_router,
+        transfers_router,
     ):
         app.include_router(router)
 
