@@ -164,3 +164,19 @@ def test_api_guide_against_a_live_server(
     assert "\ncompleted\n" in output
     assert '"status":"arrived"' in output
     assert '"allowed"' in output  # the deliberate 409 explains itself
+
+
+def test_reports_guide_against_a_live_server(
+    tmp_path: Path, demo_server: tuple[int, dict[str, str]]
+) -> None:
+    port, env = demo_server
+    env.pop("CASEWORK_DATA_DIR")  # the guide exports it itself
+    script = "\n".join(blocks_to_run("reports.md", "sqlite")).replace(
+        "127.0.0.1:8000", f"127.0.0.1:{port}"
+    )
+    output = run_script(script, tmp_path, env)
+    assert '"protection":{"method":"none"' in output  # incidents: exact
+    assert "region,quarter,count,suppressed" in output
+    assert "#adm1+code,#date+month,#indicator+num,#meta+suppressed" in output
+    assert "# Protection monitoring update," in output
+    assert "protected by the cell-key method" in output
