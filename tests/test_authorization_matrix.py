@@ -357,12 +357,16 @@ MATRIX += [
     ),
 ]
 
+MATRIX += [
+    # Never public (CONTRACT "Operations"; tests/security/test_metrics_access.py).
+    Endpoint("GET", "/metrics", frozenset({A})),
+]
+
 # Routes that need no token (their behaviour is tested elsewhere).
 PUBLIC = {
     ("POST", "/api/v1/auth/token"),
     ("GET", "/health"),
     ("GET", "/ready"),
-    ("GET", "/metrics"),
     # Authenticated by the form's own secret (tests/integrations).
     ("POST", "/api/v1/integrations/kobo/{form}/submissions"),
 }

@@ -49,22 +49,64 @@ def serve(
 
     import uvicorn
 
+    from casework.core.config import environment_warning
+
+    settings = get_settings()
+    warning = environment_warning(settings)
+    if warning:
+        err.print(f"[bold yellow]WARNING: {warning}[/bold yellow]")
+        if not _is_loopback(host):
+            err.print(
+                f"[red]refusing to listen on {host} in a development mode nobody chose: "
+                "set CASEWORK_ENV (production for real data)[/red]"
+            )
+            raise typer.Exit(2)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Several processes: /metrics must add up every worker's counters.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="casework-metrics-")
+    if settings.metrics_address:
+        _serve_metrics(settings.metrics_address)
 
     uvicorn.run(
         "casework.main:app",
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        # X-Forwarded-* are read by the application, from CASEWORK_TRUSTED_PROXIES only
+        # (uvicorn would believe any loopback peer).
+        proxy_headers=False,
         server_header=False,
         log_level="info",
         # uvicorn's access log prints query strings (?registration_number=...):
         # casework logs each request itself, by route template.
         access_log=False,
     )
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _serve_metrics(address: str) -> None:
+    """A second listener with /metrics only (CASEWORK_METRICS_ADDRESS), in this process."""
+    import os
+
+    from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
+
+    host, _, port = address.rpartition(":")
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    start_http_server(int(port), addr=host.strip("[]") or "127.0.0.1", registry=registry)
+    err.print(f"metrics on http://{address}/metrics")
 
 
 @app.command("create-user")

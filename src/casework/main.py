@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
@@ -15,17 +15,20 @@ from casework import __version__
 from casework.actors.router import router as actors_router
 from casework.audit import service as audit_service
 from casework.audit.router import router as audit_router
+from casework.auth.principal import metrics_reader
 from casework.auth.router import router as auth_router
 from casework.consent.router import router as consent_router
-from casework.core.config import Settings, get_settings
+from casework.core.config import Settings, environment_warning, get_settings
 from casework.core.db import SessionDep, new_session
 from casework.core.errors import (
     Problem,
     ServiceUnavailable,
     install_error_handlers,
     problem_response,
+    problem_responses,
 )
 from casework.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from casework.core.nul import RejectNulMiddleware
 from casework.core.observability import configure_logging, metrics_payload
 from casework.counselling.router import router as counselling_router
 from casework.idempotency.middleware import IdempotencyMiddleware
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Tests replace app.state.session_provider to join their transaction.
     app.state.session_provider = new_session
     app.add_middleware(IdempotencyMiddleware, provide_session=lambda: app.state.session_provider())
+    app.add_middleware(RejectNulMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
@@ -77,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
             expose_headers=["ETag", "X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxies)
 
     for router in (
         auth_router,
@@ -101,7 +105,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/metrics",
         tags=["operations"],
         summary="Prometheus metrics: request counts and latencies by route template",
+        description="Never public: an administrator's token or CASEWORK_METRICS_TOKEN "
+        "(or the separate listener of CASEWORK_METRICS_ADDRESS).",
         response_class=PlainTextResponse,
+        responses=problem_responses(401, 403),
+        dependencies=[Depends(metrics_reader)],
     )
     def metrics() -> Response:
         payload, media_type = metrics_payload()
@@ -123,7 +131,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except SQLAlchemyError as exc:
             logger.warning("readiness check failed: %s", type(exc).__name__)
             raise ServiceUnavailable("The database is not reachable.") from exc
-        return {"status": "ready"}
+        answer = {"status": "ready"}
+        warning = environment_warning(get_settings())
+        if warning:
+            answer["warning"] = warning
+        return answer
+
+    warning = environment_warning(settings)
+    if warning:
+        logger.warning(warning)
 
     return app
 

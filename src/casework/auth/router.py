@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from casework.audit import service as audit_service
@@ -24,6 +24,7 @@ from casework.core.concurrency import IfMatchHeader, check_if_match, set_etag
 from casework.core.config import get_settings
 from casework.core.db import SessionDep
 from casework.core.errors import Unauthorized, problem_responses
+from casework.core.nul import reject_nul
 from casework.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from casework.reference.vocabularies import Role
 
@@ -36,15 +37,29 @@ AUTH_ERRORS = problem_responses(401, 403, 422)
 @router.post(
     "/auth/token",
     response_model=Token,
-    responses=problem_responses(401, 422, 429),
+    responses=problem_responses(401, 422, 429, 503),
     summary="Exchange username and password for an access token",
 )
-def login(session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+def login(
+    session: SessionDep,
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+) -> Token:
     settings = get_settings()
-    service.check_not_locked(session, form.username)
-    user = service.authenticate(session, form.username, form.password)
+    reject_nul(form.username, ["body", "username"])
+    reject_nul(form.password, ["body", "password"])
+    client = request.client.host if request.client else None
+    # Bounded Argon2 work (429/503 with Retry-After past the bound), then the attempt is
+    # counted and committed BEFORE the password is looked at: racing attempts get
+    # numbers, and those past the limit are never checked.
+    with service.password_gate(settings).slot(client):
+        try:
+            reservation = service.reserve_login_attempt(session, form.username, settings)
+        finally:
+            session.commit()
+        user = service.authenticate(session, form.username, form.password)
     if user is None:
-        service.record_failed_login(session, form.username, settings)
+        service.settle_failed_login(session, reservation, settings)
         audit_service.record(
             session, "login.failure", "users", username=service.normalize_username(form.username)
         )
