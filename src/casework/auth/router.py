@@ -57,7 +57,11 @@ def login(
             reservation = service.reserve_login_attempt(session, form.username, settings)
         finally:
             session.commit()
-        user = service.authenticate(session, form.username, form.password)
+        candidate = service.login_candidate(session, form.username)
+        # End the transaction: nothing (on SQLite, not the write lock) waits on Argon2.
+        session.commit()
+        valid, new_hash = service.check_password(candidate, form.password)
+    user = service.finish_login(session, candidate, valid, new_hash)
     if user is None:
         service.settle_failed_login(session, reservation, settings)
         audit_service.record(

@@ -121,18 +121,50 @@ def password_gate(settings: Settings) -> HashGate:
     )
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with this username and password, or None. Rehashes outdated hashes."""
-    name = normalize_username(username)
-    user = session.scalar(select(User).where(User.username == name))
-    valid, new_hash = verify_password(password, user.password_hash if user else None)
-    if user is None or not valid or not user.is_active:
+@dataclass(frozen=True)
+class Candidate:
+    """What a password check needs, read before it (so no transaction waits on Argon2)."""
+
+    user_id: uuid.UUID
+    username: str
+    password_hash: str
+
+
+def login_candidate(session: Session, username: str) -> Candidate | None:
+    row = session.execute(
+        select(User.id, User.username, User.password_hash).where(
+            User.username == normalize_username(username)
+        )
+    ).first()
+    return Candidate(row[0], row[1], row[2]) if row else None
+
+
+def check_password(candidate: Candidate | None, password: str) -> tuple[bool, str | None]:
+    """Argon2, outside any transaction; an unknown user costs the same (dummy hash)."""
+    return verify_password(password, candidate.password_hash if candidate else None)
+
+
+def finish_login(
+    session: Session, candidate: Candidate | None, valid: bool, new_hash: str | None
+) -> User | None:
+    """The active user whose password was right, or None; clears their throttle."""
+    if candidate is None or not valid:
+        return None
+    user = session.get(User, candidate.user_id)
+    if user is None or not user.is_active:
         return None
     if new_hash:
         user.password_hash = new_hash
-    session.execute(delete(LoginThrottle).where(LoginThrottle.username == name))
+    session.execute(delete(LoginThrottle).where(LoginThrottle.username == candidate.username))
     session.flush()
     return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None. Rehashes outdated hashes."""
+    candidate = login_candidate(session, username)
+    valid, new_hash = check_password(candidate, password)
+    return finish_login(session, candidate, valid, new_hash)
 
 
 def access_token_for(user: User, settings: Settings) -> tuple[str, int]:

@@ -105,7 +105,7 @@ class Settings(BaseSettings):
         description="host:port of a separate listener serving only /metrics (casework serve).",
     )
     login_hash_concurrency: int = Field(
-        default=2, ge=1, description="Password checks (Argon2) running at once per process."
+        default=1, ge=1, description="Password checks (Argon2) running at once per process."
     )
     login_hash_concurrency_per_client: int = Field(
         default=1, ge=1, description="Password checks running at once per client address."
