@@ -23,15 +23,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from casework.actors.models import Actor
 from casework.auth.models import User
+from casework.auth.principal import Principal
 from casework.core.config import get_settings
 from casework.core.db import upsert_insert, utcnow
 from casework.notifications.models import DeliveryAttempt, OutboxEvent, UserNotification
 from casework.reference.vocabularies import ReferralStatus, Role
+from casework.referrals import permissions as referral_permissions
 from casework.referrals.models import Referral
 
 SIGNATURE_HEADER = "X-Casework-Signature"
@@ -232,11 +234,23 @@ def _attempt(
     return "retry"
 
 
-def inbox(session: Session, user_id: uuid.UUID, limit: int = 100) -> list[UserNotification]:
+def inbox(session: Session, principal: Principal, limit: int = 100) -> list[UserNotification]:
+    """The caller's notifications about referrals they may read NOW.
+
+    Read through the referrals' own scope, so a supervisor moved from Gao to Mopti
+    stops seeing Gao's notices at once (and gets Mopti's from the next sweep).
+    """
     return list(
         session.scalars(
             select(UserNotification)
-            .where(UserNotification.user_id == user_id)
+            .outerjoin(Referral, Referral.id == UserNotification.referral_id)
+            .where(
+                UserNotification.user_id == principal.user_id,
+                or_(
+                    UserNotification.referral_id.is_(None),
+                    referral_permissions.readable(principal),
+                ),
+            )
             .order_by(UserNotification.created_at.desc())
             .limit(limit)
         )
