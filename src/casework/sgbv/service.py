@@ -20,11 +20,14 @@ from casework.sgbv.models import SgbvCase
 from casework.sgbv.schemas import SgbvCaseCreate, SgbvCaseQuery, SgbvCaseRead, SgbvCaseUpdate
 
 
-def _check_person(session: Session, principal: Principal, person_id: uuid.UUID | None) -> None:
+def _person_organization(
+    session: Session, principal: Principal, person_id: uuid.UUID | None
+) -> uuid.UUID | None:
+    """The organisation of the person a case is about (None without one)."""
     if person_id is None:
-        return
+        return None
     try:
-        person_service.get_readable(session, principal, person_id)
+        return person_service.get_readable(session, principal, person_id).organization_id
     except NotFound:
         raise InvalidInput(
             "No such person.",
@@ -38,15 +41,20 @@ def open_case(
     check_location(data.region, data.admin2, code_set)
     if not permissions.may_open_in(principal, data.region):
         raise Forbidden(f"You may not open SGBV cases in region {data.region}.")
-    _check_person(session, principal, data.person_id)
+    # A case about a person belongs to the person's organisation, whoever opens it.
+    organization_id = (
+        _person_organization(session, principal, data.person_id) or principal.organization_id
+    )
+    if organization_id is None:
+        raise Forbidden("Only members of an organisation open SGBV cases.")
     fingerprint, replayed = replay_or_conflict(
-        session, SgbvCase, data, principal.organization_id, "sgbv_cases"
+        session, SgbvCase, data, organization_id, "sgbv_cases"
     )
     if replayed is not None:
         return replayed, False
     if session.scalar(
         select(SgbvCase.id).where(
-            SgbvCase.organization_id == principal.organization_id,
+            SgbvCase.organization_id == organization_id,
             SgbvCase.survivor_code == data.survivor_code,
         )
     ):
@@ -62,12 +70,12 @@ def open_case(
         services_needed=sorted({s.value for s in data.services_needed}),
         narrative=data.narrative,
         person_id=data.person_id,
-        organization_id=principal.organization_id,
+        organization_id=organization_id,
         created_by_id=principal.user_id,
         create_fingerprint=fingerprint,
     )
     # May meet a concurrent twin: the same id, or the same survivor code.
-    return insert_created(session, case, organization_id=principal.organization_id, what="case")
+    return insert_created(session, case, organization_id=organization_id, what="case")
 
 
 def get_readable(session: Session, principal: Principal, case_id: uuid.UUID) -> SgbvCase:
@@ -122,7 +130,18 @@ def update_case(
             raise Forbidden(f"You may not move SGBV cases to region {region}.")
         case.code_set = code_set
     if "person_id" in fields:
-        _check_person(session, principal, fields["person_id"])
+        owner = _person_organization(session, principal, fields["person_id"])
+        if owner is not None and owner != case.organization_id:
+            raise InvalidInput(
+                "The person belongs to another organisation than the case.",
+                errors=[
+                    {
+                        "loc": ["body", "person_id"],
+                        "msg": "another organisation's person",
+                        "type": "ref",
+                    }
+                ],
+            )
     if "services_needed" in fields:
         fields["services_needed"] = sorted({str(s) for s in fields["services_needed"]})
     for name, value in fields.items():
