@@ -52,11 +52,16 @@ def open_case(
     )
     if replayed is not None:
         return replayed, False
+    # Unique within what the caller can see, never beyond: a 409 must not tell anyone that
+    # a case they may not read exists. The database backs this per organisation and region.
     if session.scalar(
-        select(SgbvCase.id).where(
+        select(SgbvCase.id)
+        .where(
             SgbvCase.organization_id == organization_id,
             SgbvCase.survivor_code == data.survivor_code,
+            permissions.readable(principal),
         )
+        .limit(1)
     ):
         raise Conflict(f"Your organisation already has a case for {data.survivor_code}.")
     case = SgbvCase(
@@ -128,6 +133,17 @@ def update_case(
         check_location(region, admin2, code_set)
         if not permissions.may_open_in(principal, region):
             raise Forbidden(f"You may not move SGBV cases to region {region}.")
+        if region != case.region and session.scalar(
+            select(SgbvCase.id)
+            .where(
+                SgbvCase.organization_id == case.organization_id,
+                SgbvCase.survivor_code == case.survivor_code,
+                SgbvCase.region == region,
+            )
+            .limit(1)
+        ):
+            # The caller may open cases there, so they may read that case: no leak.
+            raise Conflict(f"Your organisation already has a case for {case.survivor_code}.")
         case.code_set = code_set
     if "person_id" in fields:
         owner = _person_organization(session, principal, fields["person_id"])
