@@ -334,6 +334,12 @@ MATRIX += [
     Endpoint("GET", "/api/v1/integrations/kobo/quarantine", frozenset({A})),
     Endpoint(
         "POST",
+        "/api/v1/integrations/kobo/forms/{code}/secret",
+        frozenset({A}),
+        path=lambda w: f"/api/v1/integrations/kobo/forms/{w.kobo_form}/secret",
+    ),
+    Endpoint(
+        "POST",
         "/api/v1/integrations/kobo/quarantine/{submission_id}/reprocess",
         frozenset({A}),
         path=lambda w: f"/api/v1/integrations/kobo/quarantine/{w.kobo_submission}/reprocess",

@@ -261,6 +261,38 @@ def kobo_pull(
     typer.echo(f"pulled: {dict(outcome) or 'nothing new'}")
 
 
+@kobo_app.command("rotate-secret")
+def kobo_rotate_secret(
+    form: Annotated[str, typer.Option(help="casework form code")],
+    grace_hours: Annotated[
+        int | None,
+        typer.Option(min=0, max=24 * 7, help="Hours the old secret still works (default 0)"),
+    ] = None,
+) -> None:
+    """Give a form a new X-Kobo-Secret (printed once); the old one is refused."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from casework.audit import service as audit_service
+    from casework.core.db import new_session
+    from casework.integrations import kobo
+    from casework.integrations.models import KoboForm
+
+    hours = get_settings().kobo_secret_grace_hours if grace_hours is None else grace_hours
+    with new_session() as session:
+        record = session.scalar(select(KoboForm).where(KoboForm.code == form))
+        if record is None:
+            err.print(f"[red]no Kobo form {form}[/red]")
+            raise typer.Exit(2)
+        secret = kobo.rotate_secret(session, record, timedelta(hours=hours))
+        audit_service.record(session, "kobo.secret_rotated", "kobo_forms", record.id)
+        session.commit()
+        until = record.previous_secret_expires_at
+    typer.echo(secret)
+    err.print(f"old secret valid until {until.isoformat()}" if until else "old secret refused")
+
+
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
