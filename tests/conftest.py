@@ -28,6 +28,8 @@ os.environ.pop("CASEWORK_ENCRYPTION_ACTIVE_KEY", None)
 # Webhook receivers in tests listen on loopback (refused unless explicitly allowed).
 os.environ["CASEWORK_WEBHOOK_ALLOW_LOOPBACK"] = "true"
 os.environ.pop("CASEWORK_DATABASE_URL", None)
+# The in-process scheduler is tested on its own (tests/notifications/test_scheduler.py).
+os.environ["CASEWORK_SCHEDULER_INTERVAL_SECONDS"] = "0"
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
