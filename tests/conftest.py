@@ -26,6 +26,8 @@ os.environ["CASEWORK_SECRET_KEY"] = "test-secret-key-" + "x" * 32
 os.environ["CASEWORK_ENCRYPTION_KEYS"] = "t1:" + "dGVzdC1lbmNyeXB0aW9uLWtleS0xLTMyLWJ5dGVzISE="
 os.environ["CASEWORK_BLIND_INDEX_KEY"] = "dGVzdC1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMhISE="
 os.environ.pop("CASEWORK_ENCRYPTION_ACTIVE_KEY", None)
+# Webhook receivers in tests listen on loopback (refused unless explicitly allowed).
+os.environ["CASEWORK_WEBHOOK_ALLOW_LOOPBACK"] = "true"
 os.environ.pop("CASEWORK_DATABASE_URL", None)
 # Attachments uploaded by tests go to a throw-away directory, never under ./var.
 os.environ["CASEWORK_ATTACHMENT_DIR"] = tempfile.mkdtemp(prefix="casework-attachments-")

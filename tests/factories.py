@@ -321,6 +321,7 @@ def build_world(session: Session) -> World:
         ("caseworker_a", Role.caseworker, org_a, (), None),
         ("caseworker_b", Role.caseworker, org_b, (), None),
         ("gbv_a", Role.gbv_caseworker, org_a, (), None),
+        ("gbv_b", Role.gbv_caseworker, org_b, (), None),
         ("focal_cvjr", Role.actor_focal_point, None, (), "CVJR"),
         ("reporting", Role.reporting, None, (), None),
     ]

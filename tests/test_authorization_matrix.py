@@ -17,7 +17,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from casework.consent.models import Consent
+from casework.counselling.models import CounsellingSession
 from casework.reference.vocabularies import Role
+from casework.referrals.models import Referral
+from casework.repatriation.models import RepatriationFile
+from casework.sgbv.models import SgbvCase
 from tests.factories import (
     PDF,
     World,
@@ -347,6 +352,12 @@ MATRIX += [
     Endpoint("GET", "/api/v1/integrations/kobo/quarantine", frozenset({A})),
     Endpoint(
         "POST",
+        "/api/v1/integrations/kobo/forms/{code}/secret",
+        frozenset({A}),
+        path=lambda w: f"/api/v1/integrations/kobo/forms/{w.kobo_form}/secret",
+    ),
+    Endpoint(
+        "POST",
         "/api/v1/integrations/kobo/quarantine/{submission_id}/reprocess",
         frozenset({A}),
         path=lambda w: f"/api/v1/integrations/kobo/quarantine/{w.kobo_submission}/reprocess",
@@ -490,12 +501,16 @@ def world(session: Session) -> World:
     return world
 
 
+MATRIX += [
+    # Never public (CONTRACT "Operations"; tests/security/test_metrics_access.py).
+    Endpoint("GET", "/metrics", frozenset({A})),
+]
+
 # Routes that need no token (their behaviour is tested elsewhere).
 PUBLIC = {
     ("POST", "/api/v1/auth/token"),
     ("GET", "/health"),
     ("GET", "/ready"),
-    ("GET", "/metrics"),
     # Authenticated by the form's own secret (tests/integrations).
     ("POST", "/api/v1/integrations/kobo/{form}/submissions"),
 }
@@ -552,3 +567,122 @@ def test_an_api_key_reaches_the_reports_and_nothing_else(
 @pytest.mark.parametrize("path", ["/health", "/ready"])
 def test_public_operations_need_no_token(client: TestClient, path: str) -> None:
     assert client.get(path).status_code == 200
+
+
+# --- Records made about another organisation's subject ------------------------------------
+# A supervisor of ORGB covering every region (supervisor_all) creates records about ORGA's
+# subjects in Gao. Each record belongs to its subject's organisation (ORGA): ORGB's
+# caseworkers and GBV caseworkers (who work elsewhere) never read it, ORGA's do as the
+# record's own rules say. (tests/security/test_records_about_other_organisations.py)
+
+
+@dataclass(frozen=True)
+class CreateAbout:
+    name: str
+    model: type
+    url: str
+    body: Callable[[World], dict[str, Any]]
+    readers: dict[str, int]  # user -> status of GET on the new record
+
+
+MODELS: dict[str, type] = {
+    "Referral": Referral,
+    "CounsellingSession": CounsellingSession,
+    "RepatriationFile": RepatriationFile,
+    "Consent": Consent,
+    "SgbvCase": SgbvCase,
+}
+OTHERS = {"caseworker_b": 404, "gbv_b": 404, "supervisor_mopti": 404, "supervisor_all": 200}
+CREATE_ABOUT_ANOTHER_ORGANISATION = [
+    CreateAbout(
+        "incident referral",
+        MODELS["Referral"],
+        "/api/v1/referrals",
+        lambda w: {
+            "incident_id": str(w.incidents["a_gao"].id),
+            "actor": "CVJR",
+            "services": ["legal"],
+        },
+        {**OTHERS, "caseworker_a": 200, "gbv_a": 200, "supervisor_a": 200},
+    ),
+    CreateAbout(
+        "person referral",
+        MODELS["Referral"],
+        "/api/v1/referrals",
+        lambda w: {"person_id": str(w.persons["a"].id), "actor": "CVJR", "services": ["legal"]},
+        {**OTHERS, "caseworker_a": 200, "gbv_a": 200, "supervisor_a": 200},
+    ),
+    CreateAbout(
+        "sgbv referral",
+        MODELS["Referral"],
+        "/api/v1/referrals",
+        lambda w: {
+            "sgbv_case_id": str(w.cases["a"].id),
+            "actor": "CVJR",
+            "services": ["psychosocial"],
+            "note": "Survivor asks for a female counsellor.",
+        },
+        {**OTHERS, "caseworker_a": 404, "gbv_a": 200, "supervisor_a": 200},
+    ),
+    CreateAbout(
+        "counselling session",
+        MODELS["CounsellingSession"],
+        "/api/v1/counselling-sessions",
+        lambda w: counselling_body(person_id=str(w.persons["a"].id)),
+        {**OTHERS, "caseworker_a": 200, "gbv_a": 200, "supervisor_a": 200},
+    ),
+    CreateAbout(
+        "repatriation file",
+        MODELS["RepatriationFile"],
+        "/api/v1/repatriation-files",
+        lambda w: repatriation_body(
+            principal_person_id=str(w.persons["refugee"].id), household_size=1
+        ),
+        {**OTHERS, "caseworker_a": 200, "gbv_a": 200, "supervisor_a": 200},
+    ),
+    CreateAbout(
+        "person consent",
+        MODELS["Consent"],
+        "/api/v1/consents",
+        lambda w: consent_body(person_id=str(w.persons["a"].id)),
+        {**OTHERS, "caseworker_a": 200, "gbv_a": 200, "supervisor_a": 200},
+    ),
+    CreateAbout(
+        "sgbv consent",
+        MODELS["Consent"],
+        "/api/v1/consents",
+        lambda w: consent_body(sgbv_case_id=str(w.cases["a"].id), given_by="survivor"),
+        {**OTHERS, "caseworker_a": 404, "gbv_a": 200, "supervisor_a": 200},
+    ),
+    CreateAbout(
+        "sgbv case about a person",
+        MODELS["SgbvCase"],
+        "/api/v1/sgbv-cases",
+        lambda w: case_body(survivor_code=_unique("GAO"), person_id=str(w.persons["a"].id)),
+        {**OTHERS, "caseworker_b": 403, "caseworker_a": 403, "gbv_a": 200, "supervisor_a": 200},
+    ),
+]
+
+
+@pytest.mark.parametrize("path", CREATE_ABOUT_ANOTHER_ORGANISATION, ids=lambda c: c.name)
+def test_a_record_about_another_organisations_subject_belongs_to_the_subject(
+    client: TestClient, world: World, session: Session, path: CreateAbout
+) -> None:
+    creator = world.user("supervisor_all")
+    assert creator.organization is not None
+    assert creator.organization.code == "ORGB"
+    created = client.post(path.url, json=path.body(world), headers=auth(creator))
+    assert created.status_code == 201, created.text
+    record = session.get(path.model, uuid.UUID(created.json()["id"]))
+    assert record is not None
+    assert record.organization_id == world.org_a.id
+    record_url = f"{path.url}/{created.json()['id']}"
+    for name, expected in path.readers.items():
+        response = client.get(record_url, headers=auth(world.user(name)))
+        assert response.status_code == expected, (name, response.text)
+        if expected != 200:
+            assert created.json()["id"] not in response.text
+        listed = client.get(path.url, headers=auth(world.user(name)), params={"limit": 500})
+        if listed.status_code == 200:
+            ids = {item["id"] for item in listed.json()["items"]}
+            assert (created.json()["id"] in ids) == (expected == 200), name

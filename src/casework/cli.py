@@ -95,6 +95,18 @@ def serve(
 
     import uvicorn
 
+    from casework.core.config import environment_warning
+
+    settings = get_settings()
+    warning = environment_warning(settings)
+    if warning:
+        err.print(f"[bold yellow]WARNING: {warning}[/bold yellow]")
+        if not _is_loopback(host):
+            err.print(
+                f"[red]refusing to listen on {host} in a development mode nobody chose: "
+                "set CASEWORK_ENV (production for real data)[/red]"
+            )
+            raise typer.Exit(2)
     _require_migrated()
     _check_port_free(host, port)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - a display name
@@ -103,19 +115,49 @@ def serve(
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Several processes: /metrics must add up every worker's counters.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="casework-metrics-")
+    if settings.metrics_address:
+        _serve_metrics(settings.metrics_address)
 
     uvicorn.run(
         "casework.main:app",
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        # X-Forwarded-* are read by the application, from CASEWORK_TRUSTED_PROXIES only
+        # (uvicorn would believe any loopback peer).
+        proxy_headers=False,
         server_header=False,
         log_level="info",
         # uvicorn's access log prints query strings (?registration_number=...):
         # casework logs each request itself, by route template.
         access_log=False,
     )
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _serve_metrics(address: str) -> None:
+    """A second listener with /metrics only (CASEWORK_METRICS_ADDRESS), in this process."""
+    import os
+
+    from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
+
+    host, _, port = address.rpartition(":")
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    start_http_server(int(port), addr=host.strip("[]") or "127.0.0.1", registry=registry)
+    err.print(f"metrics on http://{address}/metrics")
 
 
 @app.command("create-user")
@@ -313,6 +355,38 @@ def kobo_pull(
             err.print(f"[red]{exc.detail}[/red]")
             raise typer.Exit(2) from None
     typer.echo(f"pulled: {dict(outcome) or 'nothing new'}")
+
+
+@kobo_app.command("rotate-secret")
+def kobo_rotate_secret(
+    form: Annotated[str, typer.Option(help="casework form code")],
+    grace_hours: Annotated[
+        int | None,
+        typer.Option(min=0, max=24 * 7, help="Hours the old secret still works (default 0)"),
+    ] = None,
+) -> None:
+    """Give a form a new X-Kobo-Secret (printed once); the old one is refused."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from casework.audit import service as audit_service
+    from casework.core.db import new_session
+    from casework.integrations import kobo
+    from casework.integrations.models import KoboForm
+
+    hours = get_settings().kobo_secret_grace_hours if grace_hours is None else grace_hours
+    with new_session() as session:
+        record = session.scalar(select(KoboForm).where(KoboForm.code == form))
+        if record is None:
+            err.print(f"[red]no Kobo form {form}[/red]")
+            raise typer.Exit(2)
+        secret = kobo.rotate_secret(session, record, timedelta(hours=hours))
+        audit_service.record(session, "kobo.secret_rotated", "kobo_forms", record.id)
+        session.commit()
+        until = record.previous_secret_expires_at
+    typer.echo(secret)
+    err.print(f"old secret valid until {until.isoformat()}" if until else "old secret refused")
 
 
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)

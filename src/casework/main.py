@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
@@ -16,9 +16,10 @@ from casework.actors.router import router as actors_router
 from casework.attachments.router import router as attachments_router
 from casework.audit import service as audit_service
 from casework.audit.router import router as audit_router
+from casework.auth.principal import metrics_reader
 from casework.auth.router import router as auth_router
 from casework.consent.router import router as consent_router
-from casework.core.config import Settings, get_settings
+from casework.core.config import Settings, environment_warning, get_settings
 from casework.core.db import SessionDep, new_session
 from casework.core.docs import install_docs
 from casework.core.errors import (
@@ -26,9 +27,11 @@ from casework.core.errors import (
     ServiceUnavailable,
     install_error_handlers,
     problem_response,
+    problem_responses,
 )
 from casework.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from casework.core.migrations import is_at_head
+from casework.core.nul import RejectNulMiddleware
 from casework.core.observability import configure_logging, metrics_payload
 from casework.counselling.router import router as counselling_router
 from casework.idempotency.middleware import IdempotencyMiddleware
@@ -81,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Tests replace app.state.session_provider to join their transaction.
     app.state.session_provider = new_session
     app.add_middleware(IdempotencyMiddleware, provide_session=lambda: app.state.session_provider())
+    app.add_middleware(RejectNulMiddleware)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_body_bytes=settings.max_body_bytes,
@@ -97,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
             expose_headers=["ETag", "X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxies)
 
     for router in (
         auth_router,
@@ -124,7 +128,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/metrics",
         tags=["operations"],
         summary="Prometheus metrics: request counts and latencies by route template",
+        description="Never public: an administrator's token or CASEWORK_METRICS_TOKEN "
+        "(or the separate listener of CASEWORK_METRICS_ADDRESS).",
         response_class=PlainTextResponse,
+        responses=problem_responses(401, 403),
+        dependencies=[Depends(metrics_reader)],
     )
     def metrics() -> Response:
         payload, media_type = metrics_payload()
@@ -150,7 +158,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not migrated:
             logger.warning("readiness check failed: the database is not migrated")
             raise ServiceUnavailable("The database is not migrated: run casework migrate.")
-        return {"status": "ready"}
+        answer = {"status": "ready"}
+        warning = environment_warning(get_settings())
+        if warning:
+            answer["warning"] = warning
+        return answer
+
+    warning = environment_warning(settings)
+    if warning:
+        logger.warning(warning)
 
     return app
 

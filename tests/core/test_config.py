@@ -55,7 +55,9 @@ def test_production_refuses_to_start_without_explicit_secrets(
         Settings(env="production", **env)
 
 
-def test_production_starts_with_explicit_secrets() -> None:
+def test_production_starts_with_explicit_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The test run allows loopback webhooks (tests/conftest.py); production never does.
+    monkeypatch.delenv("CASEWORK_WEBHOOK_ALLOW_LOOPBACK", raising=False)
     settings = Settings(
         env="production", secret_key="k" * 40, database_url="postgresql://u@db/casework"
     )

@@ -84,7 +84,7 @@ def test_metrics_count_by_route_template_never_by_id(client: TestClient, world: 
     incident = world.incidents["a_gao"]
     client.get(f"/api/v1/incidents/{incident.id}", headers=auth(world.user("monitor_a")))
     client.get("/api/v1/incidents/not-a-uuid", headers=auth(world.user("monitor_a")))
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers=auth(world.user("admin")))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     body = response.text

@@ -5,8 +5,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from casework.reference.vocabularies import Role
-from tests.factories import World, auth, case_body, make_user
+from tests.factories import World, auth, case_body
 
 CASES = "/api/v1/sgbv-cases"
 
@@ -36,9 +35,7 @@ def test_need_to_know(client: TestClient, world: World, username: str, status: i
 def test_gbv_caseworker_of_another_organisation_sees_nothing(
     client: TestClient, world: World, session: Session
 ) -> None:
-    other = make_user(session, "gbv_b", Role.gbv_caseworker, world.org_b)
-    session.commit()
-    headers = auth(other)
+    headers = auth(world.user("gbv_b"))  # ORGB's GBV caseworker
     assert client.get(f"{CASES}/{world.cases['a'].id}", headers=headers).status_code == 404
     assert client.get(CASES, headers=headers).json()["items"] == []
 

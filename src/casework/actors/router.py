@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Response
 
 from casework.actors import service as actor_service
 from casework.actors.schemas import ActorCreate, ActorRead, ActorUpdate
-from casework.auth.principal import Principal, allow
+from casework.auth.principal import CurrentPrincipal, Principal, allow
 from casework.core.concurrency import IfMatchHeader, check_if_match, set_etag
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
@@ -26,8 +26,8 @@ Admin = Annotated[Principal, Depends(allow(Role.admin))]
     dependencies=[Depends(allow(*READERS))],
     summary="Referral actors and the services each accepts",
 )
-def list_actors(session: SessionDep) -> list[ActorRead]:
-    return [actor_service.to_read(a) for a in actor_service.list_actors(session)]
+def list_actors(session: SessionDep, principal: CurrentPrincipal) -> list[ActorRead]:
+    return [actor_service.to_read(a, principal) for a in actor_service.list_actors(session)]
 
 
 @router.post(
@@ -38,7 +38,7 @@ def create_actor(
 ) -> ActorRead:
     actor = actor_service.create_actor(session, body)
     set_etag(response, actor.version)
-    return actor_service.to_read(actor)
+    return actor_service.to_read(actor, admin)
 
 
 @router.get(
@@ -47,10 +47,12 @@ def create_actor(
     responses=problem_responses(401, 403, 404),
     dependencies=[Depends(allow(*READERS))],
 )
-def read_actor(session: SessionDep, code: str, response: Response) -> ActorRead:
+def read_actor(
+    session: SessionDep, principal: CurrentPrincipal, code: str, response: Response
+) -> ActorRead:
     actor = actor_service.get_or_404(session, code)
     set_etag(response, actor.version)
-    return actor_service.to_read(actor)
+    return actor_service.to_read(actor, principal)
 
 
 @router.patch(
@@ -68,4 +70,4 @@ def update_actor(
     check_if_match(if_match, actor.version)
     actor_service.update_actor(session, actor, body)
     set_etag(response, actor.version)
-    return actor_service.to_read(actor)
+    return actor_service.to_read(actor, admin)

@@ -21,9 +21,10 @@ class ActorCreate(WriteModel):
 
 
 def _webhook_url(value: str) -> str:
+    """The form of the URL; where it points is checked by the service
+    (``notifications.targets``: public addresses only)."""
     url = urlsplit(value)
-    local = url.hostname in {"127.0.0.1", "localhost", "::1"}
-    if url.scheme != "https" and not (url.scheme == "http" and local):
+    if url.scheme not in ("https", "http"):
         raise ValueError("must be https (plain http only for a receiver on this machine)")
     if not url.hostname:
         raise ValueError("must name a host")
@@ -52,7 +53,7 @@ class ActorRead(ReadModel):
     name: str
     services: list[Service]
     is_active: bool
-    webhook_url: str | None
+    webhook_url: str | None = Field(description="Shown to administrators only (else null)")
     has_webhook_secret: bool
     version: int
     created_at: datetime

@@ -8,6 +8,7 @@ out-of-scope records become 404.
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -114,3 +115,19 @@ def allow(
 
 
 ANY_ROLE = tuple(Role)
+
+
+def metrics_reader(
+    session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> None:
+    """/metrics: the scraper's CASEWORK_METRICS_TOKEN, or an administrator's token."""
+    expected = get_settings().metrics_token
+    if (
+        token
+        and expected is not None
+        and hmac.compare_digest(token.encode(), expected.get_secret_value().encode())
+    ):
+        return
+    principal = get_current_principal(session, token)
+    if principal.is_api_key or principal.role is not Role.admin:
+        raise Forbidden("Metrics are for administrators and the configured scraper.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from casework.auth import apikeys, service
@@ -23,6 +23,7 @@ from casework.core.concurrency import IfMatchHeader, check_if_match, set_etag
 from casework.core.config import get_settings
 from casework.core.db import SessionDep
 from casework.core.errors import Unauthorized, problem_responses
+from casework.core.nul import reject_nul
 from casework.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from casework.reference.vocabularies import Role
 
@@ -35,12 +36,19 @@ AUTH_ERRORS = problem_responses(401, 403, 422)
 @router.post(
     "/auth/token",
     response_model=Token,
-    responses=problem_responses(401, 422, 429),
+    responses=problem_responses(401, 422, 429, 503),
     summary="Exchange username and password for an access token",
 )
-def login(session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+def login(
+    session: SessionDep,
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+) -> Token:
     settings = get_settings()
-    user = service.password_login(session, form.username, form.password, settings)
+    reject_nul(form.username, ["body", "username"])
+    reject_nul(form.password, ["body", "password"])
+    client = request.client.host if request.client else None
+    user = service.password_login(session, form.username, form.password, settings, client)
     if user is None:
         # The failure must be counted (and audited) even though this request fails.
         session.commit()

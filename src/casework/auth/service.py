@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import and_, case, delete, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from casework.actors import service as actor_service
@@ -19,7 +20,13 @@ from casework.core.config import Settings
 from casework.core.db import upsert_insert, utcnow
 from casework.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from casework.core.pagination import keyset_page
-from casework.core.security import hash_password, issue_access_token, verify_password
+from casework.core.security import (
+    HashGate,
+    hash_gate,
+    hash_password,
+    issue_access_token,
+    verify_password,
+)
 from casework.reference.codesets import get_code_set
 from casework.reference.vocabularies import Role
 
@@ -38,77 +45,152 @@ def normalize_username(username: str) -> str:
     return username.strip().lower()[:64]
 
 
-def check_not_locked(session: Session, username: str) -> None:
-    throttle = session.get(LoginThrottle, normalize_username(username))
-    now = utcnow()
-    if throttle and throttle.locked_until and throttle.locked_until > now:
-        retry_after = math.ceil((throttle.locked_until - now).total_seconds())
-        raise TooManyRequests(
-            "Too many failed logins for this username; try again later.",
-            headers={"Retry-After": str(retry_after)},
-        )
+@dataclass(frozen=True)
+class Reservation:
+    """A login attempt counted before its password is checked."""
+
+    username: str
+    attempt: int  # this attempt's number in the current window
 
 
-def record_failed_login(session: Session, username: str, settings: Settings) -> None:
-    """Count a failure atomically (one upsert), locking the username past the limit.
+def reserve_login_attempt(session: Session, username: str, settings: Settings) -> Reservation:
+    """Count the attempt first, atomically (one upsert returning the new count).
 
-    Kept for unknown usernames too, so the 429 does not reveal which exist.
+    Concurrent attempts for one username queue on its row, so each gets its own
+    number: only the first ``login_max_failures`` of a window are checked at all,
+    the rest are refused (429) without their password being looked at. A
+    successful login clears the row; a failed one leaves its count. Kept for
+    unknown usernames too, so the 429 does not reveal which exist. The caller
+    commits at once, before checking the password, so the count holds whatever
+    happens next; and commits again before raising a refusal.
     """
     name = normalize_username(username)
     now = utcnow()
     window_start = now - timedelta(seconds=settings.login_window_seconds)
-    window_expired = LoginThrottle.window_started_at < window_start
+    row = LoginThrottle
+    stale = or_(
+        row.window_started_at < window_start,
+        and_(row.locked_until.is_not(None), row.locked_until <= now),
+    )
     stmt = (
         upsert_insert(session, LoginThrottle)
         .values(username=name, failures=1, window_started_at=now, locked_until=None)
         .on_conflict_do_update(
             index_elements=["username"],
             set_={
-                "failures": case((window_expired, 1), else_=LoginThrottle.failures + 1),
-                "window_started_at": case(
-                    (window_expired, now), else_=LoginThrottle.window_started_at
-                ),
+                "failures": case((stale, 1), else_=row.failures + 1),
+                "window_started_at": case((stale, now), else_=row.window_started_at),
+                "locked_until": case((stale, null()), else_=row.locked_until),
             },
         )
-        .returning(LoginThrottle.failures)
+        .returning(row.failures, row.locked_until)
     )
-    failures = session.execute(stmt).scalar_one()
-    if failures >= settings.login_max_failures:
-        throttle = session.get(LoginThrottle, name, populate_existing=True)
-        assert throttle is not None
-        throttle.locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
-        throttle.failures = 0
-        throttle.window_started_at = now
+    attempt, locked_until = session.execute(stmt).one()
+    if locked_until is None and attempt > settings.login_max_failures:
+        locked_until = now + timedelta(seconds=settings.login_lockout_seconds)
+        session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.username == name, LoginThrottle.locked_until.is_(None))
+            .values(locked_until=locked_until)
+        )
+    session.flush()
+    if locked_until is not None and locked_until > now:
+        retry_after = max(1, math.ceil((locked_until - now).total_seconds()))
+        raise TooManyRequests(
+            "Too many failed logins for this username; try again later.",
+            headers={"Retry-After": str(retry_after)},
+        )
+    return Reservation(name, attempt)
+
+
+def settle_failed_login(session: Session, reservation: Reservation, settings: Settings) -> None:
+    """The reserved attempt failed: it stays counted; the last allowed one locks."""
+    if reservation.attempt >= settings.login_max_failures:
+        session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.username == reservation.username)
+            .values(locked_until=utcnow() + timedelta(seconds=settings.login_lockout_seconds))
+        )
     session.flush()
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with this username and password, or None. Rehashes outdated hashes."""
-    name = normalize_username(username)
-    user = session.scalar(select(User).where(User.username == name))
-    valid, new_hash = verify_password(password, user.password_hash if user else None)
-    if user is None or not valid or not user.is_active:
+def password_gate(settings: Settings) -> HashGate:
+    return hash_gate(
+        settings.login_hash_concurrency,
+        settings.login_hash_concurrency_per_client,
+        settings.login_hash_wait_ms,
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What a password check needs, read before it (so no transaction waits on Argon2)."""
+
+    user_id: uuid.UUID
+    username: str
+    password_hash: str
+
+
+def login_candidate(session: Session, username: str) -> Candidate | None:
+    row = session.execute(
+        select(User.id, User.username, User.password_hash).where(
+            User.username == normalize_username(username)
+        )
+    ).first()
+    return Candidate(row[0], row[1], row[2]) if row else None
+
+
+def check_password(candidate: Candidate | None, password: str) -> tuple[bool, str | None]:
+    """Argon2, outside any transaction; an unknown user costs the same (dummy hash)."""
+    return verify_password(password, candidate.password_hash if candidate else None)
+
+
+def finish_login(
+    session: Session, candidate: Candidate | None, valid: bool, new_hash: str | None
+) -> User | None:
+    """The active user whose password was right, or None; clears their throttle."""
+    if candidate is None or not valid:
+        return None
+    user = session.get(User, candidate.user_id)
+    if user is None or not user.is_active:
         return None
     if new_hash:
         user.password_hash = new_hash
-    session.execute(delete(LoginThrottle).where(LoginThrottle.username == name))
+    session.execute(delete(LoginThrottle).where(LoginThrottle.username == candidate.username))
     session.flush()
     return user
 
 
-def password_login(
-    session: Session, username: str, password: str, settings: Settings
-) -> User | None:
-    """The one sign-in rule for the API token and the web form: throttling, then audit.
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None. Rehashes outdated hashes."""
+    candidate = login_candidate(session, username)
+    valid, new_hash = check_password(candidate, password)
+    return finish_login(session, candidate, valid, new_hash)
 
-    Raises TooManyRequests while the username is locked. On a wrong password the
-    failure is counted and audited, and None is returned: the caller must commit
-    even though it answers with an error, so that the count survives.
+
+def password_login(
+    session: Session, username: str, password: str, settings: Settings, client: str | None
+) -> User | None:
+    """The one sign-in rule for the API token and the web form.
+
+    Argon2 work is bounded (TooManyRequests or ServiceUnavailable with Retry-After past
+    the bound); the attempt is counted and committed BEFORE the password is looked at,
+    so racing attempts get numbers and those past the limit are never checked. On a
+    wrong password the failure is settled and audited and None is returned: the caller
+    must commit even though it answers with an error, so that the count survives.
     """
-    check_not_locked(session, username)
-    user = authenticate(session, username, password)
+    with password_gate(settings).slot(client):
+        try:
+            reservation = reserve_login_attempt(session, username, settings)
+        finally:
+            session.commit()
+        candidate = login_candidate(session, username)
+        # End the transaction: nothing (on SQLite, not the write lock) waits on Argon2.
+        session.commit()
+        valid, new_hash = check_password(candidate, password)
+    user = finish_login(session, candidate, valid, new_hash)
     if user is None:
-        record_failed_login(session, username, settings)
+        settle_failed_login(session, reservation, settings)
         audit_service.record(
             session, "login.failure", "users", username=normalize_username(username)
         )

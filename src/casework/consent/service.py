@@ -28,7 +28,7 @@ from casework.sgbv import service as sgbv_service
 def record_consent(
     session: Session, principal: Principal, data: ConsentCreate
 ) -> tuple[Consent, bool]:
-    _check_subject(session, principal, data.person_id, data.sgbv_case_id)
+    organization_id = _check_subject(session, principal, data.person_id, data.sgbv_case_id)
     unknown = [code for code in data.actors if actor_service.get_by_code(session, code) is None]
     if unknown:
         raise InvalidInput(
@@ -42,9 +42,7 @@ def record_consent(
                 for code in unknown
             ],
         )
-    fingerprint, replayed = replay_or_conflict(
-        session, Consent, data, principal.organization_id, "consents"
-    )
+    fingerprint, replayed = replay_or_conflict(session, Consent, data, organization_id, "consents")
     if replayed is not None:
         return replayed, False
     consent = Consent(
@@ -56,14 +54,14 @@ def record_consent(
         services=sorted({s.value for s in data.services}),
         given_by=data.given_by.value,
         given_at=data.given_at,
-        organization_id=principal.organization_id,
+        organization_id=organization_id,  # the subject's, whoever records it
         recorded_by_id=principal.user_id,
         create_fingerprint=fingerprint,
     )
     consent, created = insert_created(
         session,
         consent,
-        organization_id=principal.organization_id,
+        organization_id=organization_id,
         what="consent",
         may_collide=data.id is not None,
     )
@@ -77,15 +75,18 @@ def _check_subject(
     principal: Principal,
     person_id: uuid.UUID | None,
     sgbv_case_id: uuid.UUID | None,
-) -> None:
-    """The subject must be one the caller may see; otherwise it 'does not exist'."""
+) -> uuid.UUID:
+    """The subject's organisation; the subject must be one the caller may see, otherwise
+    it 'does not exist'."""
     try:
         if person_id is not None:
             person = person_service.get_readable(session, principal, person_id)
             case_service.require_open(person, "recording consent")
-        if sgbv_case_id is not None:
-            case = sgbv_service.get_readable(session, principal, sgbv_case_id)
-            case_service.require_open(case, "recording consent")
+            return person.organization_id
+        assert sgbv_case_id is not None  # the schema requires exactly one
+        case = sgbv_service.get_readable(session, principal, sgbv_case_id)
+        case_service.require_open(case, "recording consent")
+        return case.organization_id
     except NotFound as exc:
         field = "person_id" if person_id is not None else "sgbv_case_id"
         raise InvalidInput(

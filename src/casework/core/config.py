@@ -5,6 +5,7 @@ Every setting is documented in docs/ (tests/docs/test_guides.py checks it).
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -134,6 +135,38 @@ class Settings(BaseSettings):
     web_session_hours: int = Field(
         default=12, ge=1, le=24 * 7, description="A web session ends this long after sign-in"
     )
+    # --- security (docs/security.md) ---
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or CIDR networks whose X-Forwarded-For/-Proto/X-Request-ID "
+        "are believed; nobody by default (not even loopback).",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="A bearer token a Prometheus scraper may use for /metrics."
+    )
+    metrics_address: str | None = Field(
+        default=None,
+        description="host:port of a separate listener serving only /metrics (casework serve).",
+    )
+    login_hash_concurrency: int = Field(
+        default=1, ge=1, description="Password checks (Argon2) running at once per process."
+    )
+    login_hash_concurrency_per_client: int = Field(
+        default=1, ge=1, description="Password checks running at once per client address."
+    )
+    login_hash_wait_ms: int = Field(
+        default=250, ge=0, le=5000, description="How long a login waits for a free slot."
+    )
+    webhook_allow_loopback: bool = Field(
+        default=False,
+        description="Let webhooks reach loopback addresses (development and test only).",
+    )
+    kobo_secret_grace_hours: int = Field(
+        default=0,
+        ge=0,
+        le=24 * 7,
+        description="How long a rotated Kobo form secret still works (0: refused at once).",
+    )
     scheduler_interval_seconds: int = Field(
         default=60,
         ge=0,
@@ -148,6 +181,22 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        """``CASEWORK_TRUSTED_PROXIES``: comma-separated addresses or networks."""
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, list):
+            for item in value:
+                ipaddress.ip_network(str(item), strict=False)  # ValueError names a bad one
+        return value
+
+    @property
+    def env_explicit(self) -> bool:
+        """Whether CASEWORK_ENV was given (environment or .env), not defaulted."""
+        return "env" in self.model_fields_set
 
     @model_validator(mode="after")
     def _cell_key_parameters_fit_the_thresholds(self) -> Self:
@@ -167,6 +216,8 @@ class Settings(BaseSettings):
         if self.env is not Environment.production:
             return self
         problems = []
+        if self.webhook_allow_loopback:
+            problems.append("CASEWORK_WEBHOOK_ALLOW_LOOPBACK is for development and test only")
         key = self.secret_key.get_secret_value() if self.secret_key else ""
         if len(key) < 32 or key.lower() in INSECURE_SECRETS:
             problems.append("CASEWORK_SECRET_KEY must be set to at least 32 random characters")
@@ -220,6 +271,30 @@ def _development_secret(data_dir: Path) -> str:
     path.touch(mode=0o600)
     path.write_text(key)
     return key
+
+
+def environment_warning(settings: Settings) -> str | None:
+    """What to say loudly when nobody chose the environment (None when someone did)."""
+    if settings.env_explicit:
+        return None
+    generated = [
+        name
+        for name, value in (
+            ("CASEWORK_SECRET_KEY", settings.secret_key),
+            ("CASEWORK_ENCRYPTION_KEYS", settings.encryption_keys),
+            ("CASEWORK_BLIND_INDEX_KEY", settings.blind_index_key),
+        )
+        if value is None
+    ]
+    keys = (
+        f"; {', '.join(generated)} generated and kept under {settings.data_dir.resolve()}"
+        if generated
+        else ""
+    )
+    return (
+        "CASEWORK_ENV is not set: running in DEVELOPMENT mode"
+        f"{keys}. Not for real data: set CASEWORK_ENV=production (or development) explicitly."
+    )
 
 
 @lru_cache

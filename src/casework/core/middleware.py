@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
@@ -34,22 +36,78 @@ STATIC_ROUTES = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
-class RequestContextMiddleware:
-    """Gives each request an id (echoed in X-Request-ID) and sets security headers."""
+class TrustedProxies:
+    """The addresses whose forwarding headers are believed (``CASEWORK_TRUSTED_PROXIES``)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, networks: Iterable[str]) -> None:
+        self.networks = tuple(ipaddress.ip_network(n, strict=False) for n in networks)
+
+    def trusts(self, address: str | None) -> bool:
+        if not address or not self.networks:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+    def client_of(self, peer: str | None, forwarded_for: str | None) -> str | None:
+        """The client address: the peer, or, behind trusted proxies, the first untrusted
+        hop of X-Forwarded-For read from the right (what the nearest proxy saw)."""
+        if not self.trusts(peer) or not forwarded_for:
+            return peer
+        hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+        for hop in reversed(hops):
+            if not _is_ip(hop):
+                return peer  # garbage in the header: believe nothing in it
+            if not self.trusts(hop):
+                return hop
+        return hops[0] if hops else peer
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+class RequestContextMiddleware:
+    """Request ids, the client address, security headers and the access log.
+
+    The request id is made here, so the audit trail never holds a value chosen by
+    a client; only a trusted proxy (which makes its own, as nginx's ``$request_id``)
+    may supply it. A client's own ``X-Request-ID`` is kept, sanitised, in the
+    access log only. ``X-Forwarded-For`` and ``X-Forwarded-Proto`` count only
+    when the peer is a trusted proxy.
+    """
+
+    def __init__(self, app: ASGIApp, trusted_proxies: Iterable[str] = ()) -> None:
         self.app = app
+        self.proxies = TrustedProxies(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = header_value(scope, b"x-request-id")
-        request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
         client = scope.get("client")
+        peer = client[0] if client else None
+        from_proxy = self.proxies.trusts(peer)
+        incoming = header_value(scope, b"x-request-id")
+        safe_incoming = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else None
+        request_id = safe_incoming if from_proxy and safe_incoming else uuid.uuid4().hex
+        client_request_id = None if from_proxy else safe_incoming
+        address = self.proxies.client_of(peer, header_value(scope, b"x-forwarded-for"))
+        if from_proxy:
+            if address != peer:
+                scope["client"] = (address, 0)
+            proto = (header_value(scope, b"x-forwarded-proto") or "").strip().lower()
+            if proto in ("http", "https"):
+                scope["scheme"] = proto
+        scope.setdefault("state", {})["request_id"] = request_id
         request_token = request_id_var.set(request_id)
-        client_token = client_address_var.set(client[0] if client else None)
+        client_token = client_address_var.set(address)
         is_docs = scope["path"] in ("/docs", "/redoc") or scope["path"].startswith("/docs/")
         started = time.perf_counter()
         status = 500
@@ -72,7 +130,13 @@ class RequestContextMiddleware:
             route = getattr(scope.get("route"), "path", None) or (
                 scope["path"] if scope["path"] in STATIC_ROUTES else "unmatched"
             )
-            observe(scope["method"], route, status, time.perf_counter() - started)
+            observe(
+                scope["method"],
+                route,
+                status,
+                time.perf_counter() - started,
+                client_request_id=client_request_id,
+            )
             request_id_var.reset(request_token)
             client_address_var.reset(client_token)
 

@@ -74,23 +74,35 @@ def configure_logging(level: str = "INFO") -> None:
         logger.propagate = name == "casework"  # let pytest's caplog see casework's records
 
 
-def observe(method: str, route: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(seconds)
-    access_log.info(
-        "%s %s %s",
-        method,
-        route,
-        status,
-        extra={
-            "fields": {
-                "method": method,
-                "route": route,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 2),
-            }
-        },
-    )
+# The method label takes these values and "other": an invented method
+# (``curl -X M123``) must not mint a new time series.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    return method if method in KNOWN_METHODS else "other"
+
+
+def observe(
+    method: str,
+    route: str,
+    status: int,
+    seconds: float,
+    *,
+    client_request_id: str | None = None,
+) -> None:
+    label = method_label(method)
+    REQUESTS.labels(label, route, str(status)).inc()
+    LATENCY.labels(label, route).observe(seconds)
+    fields: dict[str, Any] = {
+        "method": label,
+        "route": route,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 2),
+    }
+    if client_request_id:
+        fields["client_request_id"] = client_request_id
+    access_log.info("%s %s %s", label, route, status, extra={"fields": fields})
 
 
 def metrics_payload() -> tuple[bytes, str]:

@@ -5,12 +5,17 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import jwt
 from pwdlib import PasswordHash
+
+from casework.core.errors import ServiceUnavailable, TooManyRequests
 
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name, not a secret
 TOKEN_AUDIENCE = "casework"  # noqa: S105 - an audience claim, not a secret
@@ -40,6 +45,61 @@ def verify_password(password: str, password_hash: str | None) -> tuple[bool, str
         password_hasher().verify(password, _dummy_hash())
         return False, None
     return password_hasher().verify_and_update(password, password_hash)
+
+
+class HashGate:
+    """Bounds the Argon2 work of one process: a password check is CPU and memory by design,
+    so unbounded concurrent logins starve every other request.
+
+    At most ``total`` checks run at once, at most ``per_client`` for one client address.
+    A login over the client's share is refused at once (429); one that finds every slot
+    busy waits up to ``wait`` seconds, then is shed (503). Both carry ``Retry-After``.
+    """
+
+    def __init__(self, total: int, per_client: int, wait: float) -> None:
+        self.total, self.per_client, self.wait = total, per_client, wait
+        self._slots = threading.BoundedSemaphore(total)
+        self._clients: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self.running = 0
+        self.peak = 0  # the most checks seen running at once (for tests and diagnosis)
+
+    @contextmanager
+    def slot(self, client: str | None) -> Iterator[None]:
+        key = client or "-"
+        with self._lock:
+            if self._clients[key] >= self.per_client:
+                raise TooManyRequests(
+                    "Too many logins at once from your address; try again in a moment.",
+                    headers={"Retry-After": "1"},
+                )
+            self._clients[key] += 1
+        try:
+            if not self._slots.acquire(timeout=self.wait):
+                raise ServiceUnavailable(
+                    "The server is busy checking passwords; try again in a moment.",
+                    headers={"Retry-After": "1"},
+                )
+            try:
+                with self._lock:
+                    self.running += 1
+                    self.peak = max(self.peak, self.running)
+                yield
+            finally:
+                with self._lock:
+                    self.running -= 1
+                self._slots.release()
+        finally:
+            with self._lock:
+                self._clients[key] -= 1
+                if self._clients[key] <= 0:
+                    del self._clients[key]
+
+
+@lru_cache(maxsize=8)
+def hash_gate(total: int, per_client: int, wait_ms: int) -> HashGate:
+    """The process's gate for these settings (one per distinct configuration)."""
+    return HashGate(total, per_client, wait_ms / 1000)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,9 @@ def record_session(
         data.population_group.value if data.population_group else None,
         data.region,
     )
+    # A session about a person belongs to the person's organisation (whoever held it);
+    # an anonymous visitor's, to the counsellor's.
+    organization_id = principal.organization_id
     if data.person_id is not None:
         try:
             person = person_service.get_readable(session, principal, data.person_id)
@@ -45,14 +48,17 @@ def record_session(
             ) from None
         case_service.require_open(person, "recording sessions with them")
         sex = person.sex
+        organization_id = person.organization_id
         population_group = population_group or person.population_group
         region = region or person.region
     assert region is not None  # the schema requires it for anonymous visitors
     check_location(region, None, code_set)
     if not permissions.may_hold_in(principal, region):
         raise Forbidden(f"You may not record sessions in region {region}.")
+    if organization_id is None:
+        raise Forbidden("Only members of an organisation record counselling sessions.")
     fingerprint, replayed = replay_or_conflict(
-        session, CounsellingSession, data, principal.organization_id, "counselling_sessions"
+        session, CounsellingSession, data, organization_id, "counselling_sessions"
     )
     if replayed is not None:
         return replayed, False
@@ -69,14 +75,14 @@ def record_session(
         code_set=code_set,
         notes=data.notes,
         outcome=data.outcome,
-        organization_id=principal.organization_id,
+        organization_id=organization_id,
         create_fingerprint=fingerprint,
         concern_rows=[CounsellingConcern(concern=c.value) for c in sorted(set(data.concerns))],
     )
     return insert_created(
         session,
         record,
-        organization_id=principal.organization_id,
+        organization_id=organization_id,
         what="counselling session",
         may_collide=data.id is not None,
     )

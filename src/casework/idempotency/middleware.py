@@ -8,8 +8,13 @@ For an authenticated POST carrying the header:
   (status, body, ETag), with ``Idempotency-Replayed: true``;
 * same key, another request: 422; same key while the first is still running: 409.
 
-Keys belong to the user (the token's subject); unauthenticated requests (the
-login form) are never replayed. Records expire after ``idempotency_ttl_hours``.
+Keys belong to the user (or API key) that sent them. The caller is authenticated
+in full before anything is claimed or replayed, as the routes would: an active
+user whose token generation is current, or an API key not revoked. Anything
+else goes on to the route, which answers 401; a stored response is never given
+to a deactivated user or a revoked token. Every replay is an audit entry.
+Unauthenticated requests (the login form) are never replayed. Records expire
+after ``idempotency_ttl_hours``.
 A claim left pending by a crashed worker is taken over after
 ``PENDING_TAKEOVER``: the request then runs again, which the client ids of
 creates and the status machines make harmless.
@@ -35,6 +40,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from casework.audit import service as audit_service
+from casework.auth import apikeys
+from casework.auth.models import User
 from casework.core import blobcrypto
 from casework.core.blobcrypto import Encryptor
 from casework.core.config import get_settings
@@ -54,13 +62,44 @@ SessionProvider = Callable[[], AbstractContextManager[Session]]
 
 @dataclass(frozen=True)
 class Claim:
-    outcome: str  # claimed | replay | mismatch | in_progress
+    outcome: str  # claimed | replay | mismatch | in_progress | unauthenticated
     record: IdempotencyRecord | None = None
+    scope_key: str = ""
 
 
-def claim(provide: SessionProvider, scope_key: str, fingerprint: str, ttl: timedelta) -> Claim:
+def caller_of(session: Session, token: str) -> str | None:
+    """Who is calling, checked as fully as the routes check it; None if nobody valid.
+
+    Also names the caller for the audit trail of this session.
+    """
+    if apikeys.is_api_key(token):
+        key = apikeys.authenticate(session, token)
+        return None if key is None else f"api-key:{key.id}"
+    claims = decode_access_token(token, key=get_settings().signing_key())
+    if claims is None:
+        return None
+    user = session.get(User, claims.user_id, populate_existing=True)
+    if user is None or not user.is_active or user.token_generation != claims.generation:
+        return None
+    session.info["current_user"] = user
+    return str(user.id)
+
+
+def claim(
+    provide: SessionProvider,
+    token: str,
+    key: str,
+    fingerprint: str,
+    ttl: timedelta,
+    where: str,
+) -> Claim:
     now = utcnow()
     with provide() as session:
+        caller = caller_of(session, token)
+        if caller is None:
+            session.commit()
+            return Claim("unauthenticated")
+        scope_key = hashlib.sha256(f"{caller}\x00{key}".encode()).hexdigest()
         record = session.get(IdempotencyRecord, scope_key, populate_existing=True)
         if record is not None:
             abandoned = record.state == "pending" and record.created_at < now - PENDING_TAKEOVER
@@ -69,11 +108,19 @@ def claim(provide: SessionProvider, scope_key: str, fingerprint: str, ttl: timed
                 session.flush()
                 record = None
             elif record.fingerprint != fingerprint:
-                return Claim("mismatch")
+                session.commit()
+                return Claim("mismatch", scope_key=scope_key)
             elif record.state == "pending":
-                return Claim("in_progress")
+                session.commit()
+                return Claim("in_progress", scope_key=scope_key)
             else:
-                return Claim("replay", record)
+                audit_service.record(
+                    session,
+                    "idempotency.replay",
+                    detail={"request": where, "status": record.response_status},
+                )
+                session.commit()
+                return Claim("replay", record, scope_key)
         if random.random() < 0.01:  # noqa: S311 - housekeeping, not security
             session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < now))
         try:
@@ -89,9 +136,10 @@ def claim(provide: SessionProvider, scope_key: str, fingerprint: str, ttl: timed
                 )
         except IntegrityError:
             session.commit()
-            return Claim("in_progress")  # another request claimed it a moment ago
+            # another request claimed it a moment ago
+            return Claim("in_progress", scope_key=scope_key)
         session.commit()
-        return Claim("claimed")
+        return Claim("claimed", scope_key=scope_key)
 
 
 def complete(
@@ -130,8 +178,8 @@ class IdempotencyMiddleware:
                 "Idempotency-Key must be 1 to 200 visible ASCII characters.",
             )
             return
-        user = _user_of(scope)
-        if user is None:  # not authenticated: never replayed; the route answers 401 itself
+        token = _bearer_token(scope)
+        if token is None:  # not authenticated: never replayed; the route answers 401 itself
             await self.app(scope, receive, send)
             return
 
@@ -139,12 +187,22 @@ class IdempotencyMiddleware:
             scope["path"].encode() + b"\x00" + scope.get("query_string", b"") + b"\x00"
         )
         body = await SpooledBody.read(receive, digest)
-        scope_key = hashlib.sha256(f"{user}\x00{key}".encode()).hexdigest()
         fingerprint = digest.hexdigest()
         ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
         outcome = await anyio.to_thread.run_sync(
-            claim, self.provide_session, scope_key, fingerprint, ttl
+            claim, self.provide_session, token, key, fingerprint, ttl, f"POST {scope['path']}"
         )
+        if outcome.outcome == "unauthenticated":
+            # Not a valid caller (deactivated, revoked, expired): nothing is claimed or
+            # replayed; the route answers 401.
+            try:
+                await self.app(scope, _replaying(body, receive), send)
+            finally:
+                body.close()
+            return
+        scope_key = outcome.scope_key
+        if outcome.outcome != "claimed":
+            body.close()  # answered here: the app never reads it
         if outcome.outcome == "replay" and outcome.record is not None:
             await _replay(send, outcome.record)
             return
@@ -167,11 +225,6 @@ class IdempotencyMiddleware:
             return
 
         status, headers, chunks = 500, {}, []
-        replayed = body.messages()
-
-        async def replay_receive() -> Message:
-            message = await anyio.to_thread.run_sync(next, replayed, None)
-            return message if message is not None else await receive()
 
         async def capture(message: Message) -> None:
             nonlocal status
@@ -186,7 +239,7 @@ class IdempotencyMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, replay_receive, capture)
+            await self.app(scope, _replaying(body, receive), capture)
         finally:
             body.close()
             await anyio.to_thread.run_sync(
@@ -194,13 +247,23 @@ class IdempotencyMiddleware:
             )
 
 
-def _user_of(scope: Scope) -> str | None:
+def _bearer_token(scope: Scope) -> str | None:
     authorization = header_value(scope, b"authorization") or ""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
-    claims = decode_access_token(token, key=get_settings().signing_key())
-    return str(claims.user_id) if claims else None
+    return token
+
+
+def _replaying(body: SpooledBody, receive: Receive) -> Receive:
+    """The body read ahead, handed on to the app, then the connection's own messages."""
+    replayed = body.messages()
+
+    async def replay_receive() -> Message:
+        message = await anyio.to_thread.run_sync(next, replayed, None)
+        return message if message is not None else await receive()
+
+    return replay_receive
 
 
 class SpooledBody:

@@ -23,19 +23,22 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casework.audit import service as audit_service
 from casework.auth.models import User
 from casework.auth.principal import principal_for
 from casework.core.config import get_settings
 from casework.core.db import utcnow
 from casework.core.errors import Conflict, InvalidInput, NotFound, ProblemError
 from casework.incidents import service as incident_service
-from casework.incidents.schemas import IncidentCreate, Victims
+from casework.incidents.models import Incident
+from casework.incidents.schemas import IncidentCreate, IncidentUpdate, Victims
 from casework.integrations.models import KoboForm, KoboSubmission
 
 NAMESPACE = uuid.UUID("0c7f3f50-3c1d-4b8e-9d0a-4a6c1b9e2f11")
@@ -88,6 +91,7 @@ def create_form(
     mapping: dict[str, Any],
 ) -> tuple[KoboForm, str]:
     check_mapping(mapping)
+    check_users(session, organization_id, default_user, mapping)
     if session.scalar(select(KoboForm.id).where(KoboForm.code == code)):
         raise Conflict(f"Form {code} already exists.")
     secret = secrets.token_urlsafe(32)
@@ -105,10 +109,55 @@ def create_form(
 
 
 def form_for_secret(session: Session, code: str, secret: str | None) -> KoboForm | None:
+    """The form, if the secret is its current one (or the previous one, in its grace)."""
     form = session.scalar(select(KoboForm).where(KoboForm.code == code))
     if form is None or not secret:
         return None
-    return form if secrets.compare_digest(form.secret_hash, secret_digest(secret)) else None
+    digest = secret_digest(secret)
+    if secrets.compare_digest(form.secret_hash, digest):
+        return form
+    in_grace = (
+        form.previous_secret_hash is not None
+        and form.previous_secret_expires_at is not None
+        and form.previous_secret_expires_at > utcnow()
+    )
+    if in_grace and secrets.compare_digest(form.previous_secret_hash or "", digest):
+        return form
+    return None
+
+
+def rotate_secret(session: Session, form: KoboForm, grace: timedelta) -> str:
+    """A new secret for the form, shown once. The old one stops working at once, or at the
+    end of the grace period (time to update the Kobo REST Service header)."""
+    secret = secrets.token_urlsafe(32)
+    if grace > timedelta(0):
+        form.previous_secret_hash = form.secret_hash
+        form.previous_secret_expires_at = utcnow() + grace
+    else:
+        form.previous_secret_hash = form.previous_secret_expires_at = None
+    form.secret_hash = secret_digest(secret)
+    session.flush()
+    return secret
+
+
+def check_users(
+    session: Session, organization_id: uuid.UUID, default_user: User, mapping: dict[str, Any]
+) -> None:
+    """Every user a form may act as belongs to the form's organisation."""
+    problems = []
+    if default_user.organization_id != organization_id:
+        problems.append(("default_user", "the default user belongs to another organisation"))
+    for kobo_user, username in (mapping.get("users") or {}).items():
+        user = session.scalar(select(User).where(User.username == str(username).lower()))
+        if user is None:
+            problems.append(("mapping", f"users.{kobo_user}: no such user"))
+        elif user.organization_id != organization_id:
+            problems.append(("mapping", f"users.{kobo_user}: a user of another organisation"))
+    if problems:
+        raise InvalidInput(
+            "A form acts only as users of its own organisation.",
+            errors=[{"loc": ["body", loc], "msg": msg, "type": "scope"} for loc, msg in problems],
+        )
 
 
 def instance_id_of(payload: dict[str, Any]) -> str | None:
@@ -122,31 +171,71 @@ class Outcome:
     replay: bool
 
 
+def _same_form(instance_id: str, value: object) -> str | None:
+    """An instance id as this form writes them (``uuid:`` prefix or not)."""
+    if not value:
+        return None
+    text = str(value)[:200]
+    if instance_id.startswith("uuid:") and not text.startswith("uuid:"):
+        text = f"uuid:{text}"[:200]
+    return text
+
+
+def _by_instance(session: Session, form: KoboForm, instance_id: str) -> KoboSubmission | None:
+    return session.scalar(
+        select(KoboSubmission).where(
+            KoboSubmission.form_id == form.id, KoboSubmission.instance_id == instance_id
+        )
+    )
+
+
 def receive(session: Session, form: KoboForm, payload: dict[str, Any]) -> Outcome:
-    """Store a submission once; map it (or quarantine it) the first time it is seen."""
+    """Store a submission once; map it (or quarantine it) the first time it is seen.
+
+    An edit made in Kobo arrives with a new ``meta/instanceID`` and names the version it
+    replaces in ``meta/deprecatedID`` (newer Kobo also sends the first one as
+    ``meta/rootUuid``): it updates the incident of the first version, never makes a
+    second one. A version older than one already received is kept as ``superseded``.
+    """
     instance_id = instance_id_of(payload)
     if instance_id is None:
         raise InvalidInput(
             "A submission needs meta/instanceID or _uuid.",
             errors=[{"loc": ["body", "meta/instanceID"], "msg": "missing", "type": "missing"}],
         )
-    existing = session.scalar(
-        select(KoboSubmission).where(
-            KoboSubmission.form_id == form.id, KoboSubmission.instance_id == instance_id
-        )
-    )
+    existing = _by_instance(session, form, instance_id)
     if existing is not None:
         return Outcome(existing, replay=True)
+    deprecated = _same_form(instance_id, payload.get("meta/deprecatedID"))
+    prior = _by_instance(session, form, deprecated) if deprecated else None
+    if prior is not None:
+        root = prior.root
+    else:
+        root = _same_form(instance_id, payload.get("meta/rootUuid")) or deprecated or instance_id
+    newer = session.scalar(
+        select(KoboSubmission.id).where(
+            KoboSubmission.form_id == form.id,
+            KoboSubmission.root_instance_id == instance_id,
+        )
+    )
     submission = KoboSubmission(
         form_id=form.id,
         instance_id=instance_id,
         form_version=str(payload.get("__version__"))[:100] if payload.get("__version__") else None,
         payload=json.dumps(payload, sort_keys=True),
         state="quarantined",
+        reasons=[],
         mapping_version=form.mapping_version,
+        root_instance_id=None if root == instance_id else root,
+        replaces_id=prior.id if prior else None,
     )
     session.add(submission)
     session.flush()
+    if newer is not None:
+        # The first version arriving after one of its edits: nothing to apply.
+        submission.state = "superseded"
+        session.flush()
+        return Outcome(submission, replay=False)
     process(session, form, submission)
     return Outcome(submission, replay=False)
 
@@ -157,29 +246,62 @@ def process(session: Session, form: KoboForm, submission: KoboSubmission) -> Non
     submission.mapping_version = form.mapping_version
     submission.processed_at = utcnow()
     reasons, body = map_submission(form.mapping, payload)
-    incident_id = uuid.uuid5(NAMESPACE, f"{form.code}:{submission.instance_id}")
+    incident_id = uuid.uuid5(NAMESPACE, f"{form.code}:{submission.root}")
     user = _submitter(session, form, payload)
     # Audit: a push has no logged-in caller; its writes are the monitor's. An admin
     # reprocessing stays the one named.
     session.info.setdefault("current_user", user)
+    if user.organization_id != form.organization_id:
+        reasons.append("_submitted_by: maps to a user outside the form's organisation")
     if not reasons:
-        try:
-            data = IncidentCreate.model_validate({**body, "id": str(incident_id)})
-            with session.begin_nested():
-                incident_service.create_incident(
-                    session, principal_for(user), data, get_settings().code_set
-                )
-        except ValidationError as exc:
-            reasons = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        except ProblemError as exc:
-            reasons = [exc.detail] + [
-                f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors or []
-            ]
+        reasons = _apply(session, form, submission, user, body, incident_id)
     if reasons:
         submission.state, submission.reasons, submission.incident_id = "quarantined", reasons, None
     else:
         submission.state, submission.reasons, submission.incident_id = "accepted", [], incident_id
     session.flush()
+
+
+def _apply(
+    session: Session,
+    form: KoboForm,
+    submission: KoboSubmission,
+    user: User,
+    body: dict[str, Any],
+    incident_id: uuid.UUID,
+) -> list[str]:
+    """Create the incident, or update it for an edit; the reasons it failed (no answers)."""
+    principal = principal_for(user)
+    code_set = get_settings().code_set
+    try:
+        with session.begin_nested():
+            incident = session.get(Incident, incident_id)
+            if incident is None:
+                data = IncidentCreate.model_validate({**body, "id": str(incident_id)})
+                incident_service.create_incident(session, principal, data, code_set)
+            else:
+                changes = IncidentUpdate.model_validate(
+                    {k: v for k, v in body.items() if k in IncidentUpdate.model_fields}
+                )
+                incident_service.update_incident(
+                    session, principal, incident, changes, if_match=None, code_set=code_set
+                )
+                audit_service.record(
+                    session,
+                    "kobo.edit",
+                    "incidents",
+                    incident.id,
+                    detail={"form": form.code, "instance": submission.instance_id},
+                )
+    except ValidationError as exc:
+        # Pydantic's messages name the rule, never the input (which stays out of reasons).
+        return [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+    except ProblemError as exc:
+        # Service details name codes that already passed validation (a region P-code).
+        return [exc.detail] + [
+            f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors or []
+        ]
+    return []
 
 
 def map_submission(
@@ -193,19 +315,21 @@ def map_submission(
         if raw is None or raw == "":
             continue
         value = str(raw).strip()
+        # Reasons name question paths and fields, never an answer: answers are names,
+        # ages, places ("Fatoumata (age 14)") and reasons are shown to administrators.
         if field in SINGLE_CHOICE and " " in value:
-            reasons.append(f"{path}: several answers ({value!r}) for the single field {field}")
+            reasons.append(f"{path}: several answers for the single field {field}")
             continue
         if field in choices:
             if value not in choices[field]:
-                reasons.append(f"{path}: unknown choice {value!r} for {field}")
+                reasons.append(f"{path}: an answer that is not a known choice for {field}")
                 continue
             value = choices[field][value]
         if field.startswith("victims."):
             try:
                 body["victims"][field.split(".", 1)[1]] = int(value)
             except ValueError:
-                reasons.append(f"{path}: {value!r} is not a number")
+                reasons.append(f"{path}: not a whole number")
         else:
             body[field] = value
     missing = [

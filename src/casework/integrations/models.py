@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,9 @@ class KoboForm(TimestampMixin, Base):
     default_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     mapping: Mapped[dict[str, Any]] = mapped_column(JSON)
     mapping_version: Mapped[int] = mapped_column(default=1)
+    # After a rotation with a grace period, the previous secret works until then.
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column()
 
 
 class KoboSubmission(Base):
@@ -39,8 +43,19 @@ class KoboSubmission(Base):
     instance_id: Mapped[str] = mapped_column(String(200))
     form_version: Mapped[str | None] = mapped_column(String(100))
     payload: Mapped[str] = mapped_column(EncryptedText("kobo_submissions.payload"))
-    state: Mapped[str] = mapped_column(String(16))  # accepted | quarantined
-    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(16))  # accepted | quarantined | superseded
+    # Why it is quarantined: question paths and error kinds, never answers; encrypted all
+    # the same (JSON list). NULL: kept by an earlier version, reprocess to see them.
+    sealed_reasons: Mapped[str | None] = mapped_column(
+        "reasons", EncryptedText("kobo_submissions.reasons")
+    )
+    # Edits in Kobo get a new instance id and name the one they replace
+    # (meta/deprecatedID); every version points to the first (the incident's id comes
+    # from it), and to the version it replaces.
+    root_instance_id: Mapped[str | None] = mapped_column(String(200))
+    replaces_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("kobo_submissions.id", ondelete="SET NULL")
+    )
     incident_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("incidents.id", ondelete="SET NULL")
     )
@@ -49,6 +64,21 @@ class KoboSubmission(Base):
     processed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("form_id", "instance_id"),)
+
+    @property
+    def reasons(self) -> list[str]:
+        if self.sealed_reasons is None:
+            return ["reasons not kept by an earlier version: reprocess to see them"]
+        value: list[str] = json.loads(self.sealed_reasons)
+        return value
+
+    @reasons.setter
+    def reasons(self, value: list[str]) -> None:
+        self.sealed_reasons = json.dumps(list(value))
+
+    @property
+    def root(self) -> str:
+        return self.root_instance_id or self.instance_id
 
 
 class KoboPullState(Base):

@@ -2,16 +2,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Response
 from pydantic import Field, StringConstraints
 from sqlalchemy import select
 
+from casework.audit import service as audit_service
 from casework.auth import service as auth_service
 from casework.auth.models import User
 from casework.auth.principal import Principal, allow
+from casework.core.config import get_settings
 from casework.core.db import SessionDep
 from casework.core.errors import InvalidInput, NotFound, Unauthorized, problem_responses
 from casework.core.schemas import ReadModel, WriteModel
@@ -99,7 +101,7 @@ def push_submission(
     if found is None:
         raise Unauthorized("Unknown form or wrong X-Kobo-Secret.")
     outcome = kobo.receive(session, found, payload)
-    if outcome.replay:
+    if outcome.replay or outcome.submission.state == "superseded":
         response.status_code = 200
     elif outcome.submission.state == "quarantined":
         response.status_code = 202
@@ -157,9 +159,52 @@ def replace_mapping(
     if record is None:
         raise NotFound("No such form.")
     kobo.check_mapping(body.mapping)
+    default_user = session.get(User, record.default_user_id)
+    assert default_user is not None  # a foreign key guarantees it
+    kobo.check_users(session, record.organization_id, default_user, body.mapping)
     record.mapping, record.mapping_version = body.mapping, record.mapping_version + 1
     session.flush()
     return KoboFormRead.model_validate(record)
+
+
+class SecretRotation(WriteModel):
+    grace_hours: int | None = Field(
+        default=None,
+        ge=0,
+        le=24 * 7,
+        description="How long the old secret still works (default CASEWORK_KOBO_SECRET_GRACE_HOURS,"
+        " 0: refused at once)",
+    )
+
+
+class SecretRotated(ReadModel):
+    code: str
+    secret: str = Field(description="Shown once: the new X-Kobo-Secret")
+    previous_secret_valid_until: datetime | None
+
+
+@router.post(
+    "/forms/{code}/secret",
+    response_model=SecretRotated,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="Give a form a new secret (shown once); the old one stops working",
+)
+def rotate_secret(
+    session: SessionDep, admin: Admin, code: FormCode, body: SecretRotation | None = None
+) -> SecretRotated:
+    record = session.scalar(select(KoboForm).where(KoboForm.code == code))
+    if record is None:
+        raise NotFound("No such form.")
+    hours = body.grace_hours if body and body.grace_hours is not None else None
+    if hours is None:
+        hours = get_settings().kobo_secret_grace_hours
+    secret = kobo.rotate_secret(session, record, timedelta(hours=hours))
+    audit_service.record(session, "kobo.secret_rotated", "kobo_forms", record.id)
+    return SecretRotated(
+        code=record.code,
+        secret=secret,
+        previous_secret_valid_until=record.previous_secret_expires_at,
+    )
 
 
 @router.get(

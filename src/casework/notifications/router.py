@@ -30,6 +30,5 @@ class NotificationRead(ReadModel):
 )
 def my_notifications(session: SessionDep, principal: CurrentPrincipal) -> list[NotificationRead]:
     return [
-        NotificationRead.model_validate(n)
-        for n in notification_service.inbox(session, principal.user_id)
+        NotificationRead.model_validate(n) for n in notification_service.inbox(session, principal)
     ]

@@ -21,17 +21,21 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from casework.actors.models import Actor
 from casework.auth.models import User
+from casework.auth.principal import Principal
 from casework.core.config import get_settings
 from casework.core.db import upsert_insert, utcnow
+from casework.notifications import targets
 from casework.notifications.models import DeliveryAttempt, OutboxEvent, UserNotification
 from casework.reference.vocabularies import ReferralStatus, Role
+from casework.referrals import permissions as referral_permissions
 from casework.referrals.models import Referral
 
 SIGNATURE_HEADER = "X-Casework-Signature"
@@ -175,8 +179,22 @@ Poster = Callable[[str, bytes, dict[str, str]], int]
 
 
 def http_poster(timeout: float = 10) -> Poster:
+    """POST to a webhook: the target is checked again (it may resolve elsewhere since it
+    was saved), the connection pinned to the checked address, redirects never followed."""
+
     def post(url: str, body: bytes, headers: dict[str, str]) -> int:
-        return httpx.post(url, content=body, headers=headers, timeout=timeout).status_code
+        target = targets.check(url, allow_loopback=get_settings().webhook_allow_loopback)
+        https = urlsplit(url).scheme == "https"
+        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+            response = client.request(
+                "POST",
+                target.pinned_url(),
+                content=body,
+                headers={**headers, "Host": target.host_header},
+                # TLS is for the name, not the address: SNI and certificate checks use it.
+                extensions={"sni_hostname": target.host} if https else {},
+            )
+        return response.status_code
 
     return post
 
@@ -228,6 +246,8 @@ def _attempt(
             status = post(actor.webhook_url, body, headers)
         except httpx.HTTPError as exc:
             error = type(exc).__name__
+        except targets.TargetRefused as exc:
+            error = f"target refused: {exc}"
     elapsed = int((time.perf_counter() - started) * 1000)
     session.add(
         DeliveryAttempt(
@@ -244,11 +264,23 @@ def _attempt(
     return "retry"
 
 
-def inbox(session: Session, user_id: uuid.UUID, limit: int = 100) -> list[UserNotification]:
+def inbox(session: Session, principal: Principal, limit: int = 100) -> list[UserNotification]:
+    """The caller's notifications about referrals they may read NOW.
+
+    Read through the referrals' own scope, so a supervisor moved from Gao to Mopti
+    stops seeing Gao's notices at once (and gets Mopti's from the next sweep).
+    """
     return list(
         session.scalars(
             select(UserNotification)
-            .where(UserNotification.user_id == user_id)
+            .outerjoin(Referral, Referral.id == UserNotification.referral_id)
+            .where(
+                UserNotification.user_id == principal.user_id,
+                or_(
+                    UserNotification.referral_id.is_(None),
+                    referral_permissions.readable(principal),
+                ),
+            )
             .order_by(UserNotification.created_at.desc())
             .limit(limit)
         )

@@ -43,7 +43,9 @@ class Person(TimestampMixin, Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        UniqueConstraint("organization_id", "registration_number_index"),
+        # One number per organisation and region; the service checks the organisation's
+        # persons the caller can see (persons.service._visible_twin).
+        UniqueConstraint("organization_id", "region", "registration_number_index"),
         Index("ix_persons_registration_number_index", "registration_number_index"),
         Index("ix_persons_organization_id_created_at_id", "organization_id", "created_at", "id"),
         Index("ix_persons_region_created_at_id", "region", "created_at", "id"),

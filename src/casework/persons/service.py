@@ -40,12 +40,7 @@ def create_person(
     if replayed is not None:
         return replayed, False
     index = registration_index(data.registration_number)
-    if index is not None and session.scalar(
-        select(Person.id).where(
-            Person.organization_id == principal.organization_id,
-            Person.registration_number_index == index,
-        )
-    ):
+    if index is not None and _visible_twin(session, principal, principal.organization_id, index):
         raise Conflict("Your organisation already registered this registration number.")
     person = Person(
         id=data.id or uuid.uuid4(),
@@ -73,6 +68,30 @@ def create_person(
         organization_id=principal.organization_id,
         what="person",
     )
+
+
+def _visible_twin(
+    session: Session,
+    principal: Principal,
+    organization_id: uuid.UUID | None,
+    index: str,
+    besides: uuid.UUID | None = None,
+) -> bool:
+    """Whether the organisation has this registration number on a person the caller can see.
+
+    Uniqueness is checked within what the caller may read, never beyond: a 409 must not
+    tell a supervisor of Gao that the organisation registered that number in Mopti. The
+    database backs this with one number per organisation and region (a caller who may
+    register in a region reads all of the organisation's persons there).
+    """
+    stmt = select(Person.id).where(
+        Person.organization_id == organization_id,
+        Person.registration_number_index == index,
+        permissions.readable(principal),
+    )
+    if besides is not None:
+        stmt = stmt.where(Person.id != besides)
+    return session.scalar(stmt.limit(1)) is not None
 
 
 def get_readable(session: Session, principal: Principal, person_id: uuid.UUID) -> Person:
@@ -132,18 +151,17 @@ def update_person(
         if not permissions.may_register_in(principal, fields["region"]):
             raise Forbidden(f"You may not move persons to region {fields['region']}.")
         person.code_set = code_set
-    if "registration_number" in fields:
-        index = registration_index(fields["registration_number"])
-        clash = index is not None and session.scalar(
-            select(Person.id).where(
-                Person.organization_id == person.organization_id,
-                Person.registration_number_index == index,
-                Person.id != person.id,
-            )
-        )
-        if clash:
-            raise Conflict("Your organisation already registered this registration number.")
-        person.registration_number_index = index
+    index = (
+        registration_index(fields["registration_number"])
+        if "registration_number" in fields
+        else person.registration_number_index
+    )
+    if ("registration_number" in fields or "region" in fields) and (
+        index is not None
+        and _visible_twin(session, principal, person.organization_id, index, besides=person.id)
+    ):
+        raise Conflict("Your organisation already registered this registration number.")
+    person.registration_number_index = index
     for name, value in fields.items():
         setattr(person, name, value.value if hasattr(value, "value") else value)
     session.flush()

@@ -46,6 +46,7 @@ from casework.sgbv.models import SgbvCase
 class Subject:
     kind: ReferralKind
     region: str
+    organization_id: uuid.UUID  # the referral belongs to its subject's organisation
     survivor_code: str | None = None
 
 
@@ -54,15 +55,15 @@ def _subject(session: Session, principal: Principal, data: ReferralCreate) -> Su
     try:
         if data.incident_id is not None:
             incident = incident_service.get_readable(session, principal, data.incident_id)
-            return Subject(ReferralKind.incident, incident.region)
+            return Subject(ReferralKind.incident, incident.region, incident.organization_id)
         if data.person_id is not None:
             person = person_service.get_readable(session, principal, data.person_id)
             case_service.require_open(person, "referring from it")
-            return Subject(ReferralKind.person, person.region)
+            return Subject(ReferralKind.person, person.region, person.organization_id)
         assert data.sgbv_case_id is not None
         case = sgbv_service.get_readable(session, principal, data.sgbv_case_id)
         case_service.require_open(case, "referring from it")
-        return Subject(ReferralKind.sgbv, case.region, case.survivor_code)
+        return Subject(ReferralKind.sgbv, case.region, case.organization_id, case.survivor_code)
     except NotFound as exc:
         field = {
             ReferralKind.incident: "incident_id",
@@ -96,7 +97,7 @@ def create_referral(
         )
     _check_follow_up(session, principal, data)
     fingerprint, replayed = replay_or_conflict(
-        session, Referral, data, principal.organization_id, "referrals"
+        session, Referral, data, subject.organization_id, "referrals"
     )
     if replayed is not None:
         return replayed, False
@@ -113,7 +114,9 @@ def create_referral(
         note=data.note,
         status=ReferralStatus.draft.value,
         region=subject.region,
-        organization_id=principal.organization_id,
+        # Whoever makes it (a supervisor of another organisation included), a referral
+        # belongs to its subject's organisation: it is seen as the subject is.
+        organization_id=subject.organization_id,
         created_by_id=principal.user_id,
         create_fingerprint=fingerprint,
     )
@@ -126,7 +129,7 @@ def create_referral(
         at=utcnow(),
     )
     return insert_created(
-        session, referral, event, organization_id=principal.organization_id, what="referral"
+        session, referral, event, organization_id=subject.organization_id, what="referral"
     )
 
 

@@ -51,8 +51,24 @@ def register_file(
             )
     if errors or principal_person is None:
         raise InvalidInput("Unknown persons in the household.", errors=errors)
+    # The file belongs to the principal person's organisation (whoever registers it), and
+    # a household is one organisation's: members of another would show through the file.
+    organization_id = principal_person.organization_id
+    strangers = [
+        {
+            "loc": ["body", "member_person_ids", i],
+            "msg": "another organisation's person",
+            "type": "ref",
+        }
+        for i, pid in enumerate(data.member_person_ids)
+        if person_service.get_readable(session, principal, pid).organization_id != organization_id
+    ]
+    if strangers:
+        raise InvalidInput(
+            "Every member must belong to the principal person's organisation.", errors=strangers
+        )
     fingerprint, replayed = replay_or_conflict(
-        session, RepatriationFile, data, principal.organization_id, "repatriation_files"
+        session, RepatriationFile, data, organization_id, "repatriation_files"
     )
     if replayed is not None:
         return replayed, False
@@ -66,7 +82,7 @@ def register_file(
         destination_pcode=data.destination_pcode,
         status=R.registered.value,
         region=principal_person.region,
-        organization_id=principal.organization_id,
+        organization_id=organization_id,
         created_by_id=principal.user_id,
         create_fingerprint=fingerprint,
         member_rows=[RepatriationMember(person_id=pid) for pid in data.member_person_ids],
@@ -75,7 +91,7 @@ def register_file(
     record, created = insert_created(
         session,
         record,
-        organization_id=principal.organization_id,
+        organization_id=organization_id,
         what="repatriation file",
         may_collide=data.id is not None,
     )

@@ -43,7 +43,8 @@ class SgbvCase(TimestampMixin, Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        UniqueConstraint("organization_id", "survivor_code"),
+        # Per organisation and region; the service checks the cases the caller can see.
+        UniqueConstraint("organization_id", "region", "survivor_code"),
         Index("ix_sgbv_cases_organization_id_created_at_id", "organization_id", "created_at", "id"),
         Index("ix_sgbv_cases_region_occurred_on", "region", "occurred_on"),
         Index("ix_sgbv_cases_owner_id_status", "owner_id", "status"),

@@ -21,11 +21,14 @@ from casework.sgbv.models import SgbvCase
 from casework.sgbv.schemas import SgbvCaseCreate, SgbvCaseQuery, SgbvCaseRead, SgbvCaseUpdate
 
 
-def _check_person(session: Session, principal: Principal, person_id: uuid.UUID | None) -> None:
+def _person_organization(
+    session: Session, principal: Principal, person_id: uuid.UUID | None
+) -> uuid.UUID | None:
+    """The organisation of the person a case is about (None without one)."""
     if person_id is None:
-        return
+        return None
     try:
-        person_service.get_readable(session, principal, person_id)
+        return person_service.get_readable(session, principal, person_id).organization_id
     except NotFound:
         raise InvalidInput(
             "No such person.",
@@ -39,17 +42,27 @@ def open_case(
     check_location(data.region, data.admin2, code_set)
     if not permissions.may_open_in(principal, data.region):
         raise Forbidden(f"You may not open SGBV cases in region {data.region}.")
-    _check_person(session, principal, data.person_id)
+    # A case about a person belongs to the person's organisation, whoever opens it.
+    organization_id = (
+        _person_organization(session, principal, data.person_id) or principal.organization_id
+    )
+    if organization_id is None:
+        raise Forbidden("Only members of an organisation open SGBV cases.")
     fingerprint, replayed = replay_or_conflict(
-        session, SgbvCase, data, principal.organization_id, "sgbv_cases"
+        session, SgbvCase, data, organization_id, "sgbv_cases"
     )
     if replayed is not None:
         return replayed, False
+    # Unique within what the caller can see, never beyond: a 409 must not tell anyone that
+    # a case they may not read exists. The database backs this per organisation and region.
     if session.scalar(
-        select(SgbvCase.id).where(
-            SgbvCase.organization_id == principal.organization_id,
+        select(SgbvCase.id)
+        .where(
+            SgbvCase.organization_id == organization_id,
             SgbvCase.survivor_code == data.survivor_code,
+            permissions.readable(principal),
         )
+        .limit(1)
     ):
         raise Conflict(f"Your organisation already has a case for {data.survivor_code}.")
     case = SgbvCase(
@@ -63,7 +76,7 @@ def open_case(
         services_needed=sorted({s.value for s in data.services_needed}),
         narrative=data.narrative,
         person_id=data.person_id,
-        organization_id=principal.organization_id,
+        organization_id=organization_id,
         created_by_id=principal.user_id,
         owner_id=principal.user_id,
         status="open",
@@ -74,7 +87,7 @@ def open_case(
         session,
         case,
         case_service.creation_event(case, principal.user_id),
-        organization_id=principal.organization_id,
+        organization_id=organization_id,
         what="case",
     )
 
@@ -135,9 +148,31 @@ def update_case(
         check_location(region, admin2, code_set)
         if not permissions.may_open_in(principal, region):
             raise Forbidden(f"You may not move SGBV cases to region {region}.")
+        if region != case.region and session.scalar(
+            select(SgbvCase.id)
+            .where(
+                SgbvCase.organization_id == case.organization_id,
+                SgbvCase.survivor_code == case.survivor_code,
+                SgbvCase.region == region,
+            )
+            .limit(1)
+        ):
+            # The caller may open cases there, so they may read that case: no leak.
+            raise Conflict(f"Your organisation already has a case for {case.survivor_code}.")
         case.code_set = code_set
     if "person_id" in fields:
-        _check_person(session, principal, fields["person_id"])
+        owner = _person_organization(session, principal, fields["person_id"])
+        if owner is not None and owner != case.organization_id:
+            raise InvalidInput(
+                "The person belongs to another organisation than the case.",
+                errors=[
+                    {
+                        "loc": ["body", "person_id"],
+                        "msg": "another organisation's person",
+                        "type": "ref",
+                    }
+                ],
+            )
     if "services_needed" in fields:
         fields["services_needed"] = sorted({str(s) for s in fields["services_needed"]})
     for name, value in fields.items():

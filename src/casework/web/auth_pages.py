@@ -33,7 +33,8 @@ def login(request: Request, session: SessionDep, web: AnonymousDep) -> Response:
     target = _local(str(form.get("next") or "/"))
     failed = {"title": web.t.gettext("Sign in"), "next": target, "username": username[:64]}
     try:
-        user = auth_service.password_login(session, username, password, web.settings)
+        client = request.client.host if request.client else None
+        user = auth_service.password_login(session, username, password, web.settings, client)
     except TooManyRequests:
         message = web.t.gettext("Too many failed attempts for this username. Try again later.")
         return web.render("login.html", status=429, message=message, **failed)

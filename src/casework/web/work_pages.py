@@ -59,7 +59,7 @@ def home(session: SessionDep, web: WebDep) -> HTMLResponse:
             _("No incident waits for verification."),
             status=IncidentStatus.submitted,
         )
-        notes = notification_service.inbox(session, principal.user_id, limit=20)
+        notes = notification_service.inbox(session, principal, limit=20)
         blocks.append(
             {
                 "kind": "inbox",
