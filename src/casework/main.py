@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -32,12 +34,14 @@ from casework.idempotency.middleware import IdempotencyMiddleware
 from casework.incidents.router import router as incidents_router
 from casework.integrations.router import router as kobo_router
 from casework.notifications.router import router as notifications_router
+from casework.notifications.worker import start_delivery_loop
 from casework.persons.router import router as persons_router
 from casework.reference.router import router as reference_router
 from casework.referrals.router import router as referrals_router
 from casework.repatriation.router import router as repatriation_router
 from casework.reports.router import router as reports_router
 from casework.sgbv.router import router as sgbv_router
+from casework.tasks.router import router as tasks_router
 
 logger = logging.getLogger("casework")
 
@@ -46,7 +50,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging()
     audit_service.install()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop_delivering = start_delivery_loop(settings)
+        try:
+            yield
+        finally:
+            stop_delivering()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="casework",
         version=__version__,
         description="Protection-monitoring case management. Errors are RFC 9457 problem+json.",
@@ -94,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports_router,
         notifications_router,
         kobo_router,
+        tasks_router,
     ):
         app.include_router(router)
 

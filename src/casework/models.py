@@ -14,6 +14,7 @@ from casework.persons.models import Person
 from casework.referrals.models import Referral, ReferralEvent
 from casework.repatriation.models import RepatriationEvent, RepatriationFile, RepatriationMember
 from casework.sgbv.models import SgbvCase
+from casework.tasks.models import Task
 
 __all__ = [
     "Actor",
@@ -39,6 +40,7 @@ __all__ = [
     "RepatriationFile",
     "RepatriationMember",
     "SgbvCase",
+    "Task",
     "User",
     "UserNotification",
 ]
