@@ -64,6 +64,8 @@ class Referral(TimestampMixin, Base):
         Index("ix_referrals_actor_code_created_at_id", "actor_code", "created_at", "id"),
         Index("ix_referrals_region_created_at_id", "region", "created_at", "id"),
         Index("ix_referrals_status_due_at", "status", "due_at"),
+        # The work list: referrals a user made that wait on them.
+        Index("ix_referrals_created_by_id_status", "created_by_id", "status"),
     )
 
     def overdue(self, now: datetime | None = None) -> bool:

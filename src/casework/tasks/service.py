@@ -320,7 +320,7 @@ def to_reads(session: Session, tasks: Sequence[Task]) -> list[TaskRead]:
     usernames: dict[uuid.UUID, str] = {}
     if assignee_ids:
         rows = session.execute(select(User.id, User.username).where(User.id.in_(assignee_ids)))
-        usernames = dict(rows.tuples().all())
+        usernames = {user_id: name for user_id, name in rows}
     today = utcnow().date()
     return [
         TaskRead(

@@ -101,6 +101,11 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_tasks_sgbv_case_id"), ["sgbv_case_id"], unique=False)
 
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_referrals_created_by_id_status", ["created_by_id", "status"], unique=False
+        )
+
     with op.batch_alter_table("counselling_sessions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("follow_up_on", sa.Date(), nullable=True))
 
@@ -138,6 +143,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table("counselling_sessions", schema=None) as batch_op:
         batch_op.drop_column("follow_up_on")
+
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.drop_index("ix_referrals_created_by_id_status")
 
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tasks_sgbv_case_id"))
