@@ -69,8 +69,12 @@ class Referral(TimestampMixin, Base):
     )
 
     def overdue(self, now: datetime | None = None) -> bool:
-        """Sent but not acknowledged by its due time."""
-        return self.status == "sent" and self.due_at is not None and (now or utcnow()) > self.due_at
+        return referral_overdue(self.status, self.due_at, now or utcnow())
+
+
+def referral_overdue(status: str, due_at: datetime | None, now: datetime) -> bool:
+    """Sent but not acknowledged by its due time."""
+    return status == "sent" and due_at is not None and now > due_at
 
 
 class ReferralEvent(Base):

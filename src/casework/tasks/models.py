@@ -60,6 +60,12 @@ class Task(TimestampMixin, Base):
     )
 
     def overdue(self, today: date | None = None) -> bool:
-        """Open past its due date (dates are UTC, the time of Mali)."""
-        today = today or utcnow().date()
-        return self.status == "open" and self.due_on is not None and self.due_on < today
+        return task_overdue(self.status, self.due_on, today or utcnow().date())
+
+
+def task_overdue(status: str, due_on: date | None, today: date) -> bool:
+    """Open past its due date (dates are UTC, the time of Mali).
+
+    ``tasks.service.overdue_condition`` is the same rule in SQL.
+    """
+    return status == "open" and due_on is not None and due_on < today

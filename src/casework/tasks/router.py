@@ -35,7 +35,7 @@ def create_task(
     task, created = task_service.create_task(session, principal, body)
     response.status_code = 201 if created else 200
     set_etag(response, task.version)
-    return task_service.to_read(session, task)
+    return task_service.to_read(session, task, principal)
 
 
 @router.get(
@@ -48,7 +48,7 @@ def list_tasks(
     session: SessionDep, principal: Handler, query: Annotated[TaskQuery, Query()]
 ) -> Page[TaskRead]:
     rows, next_cursor = task_service.list_readable(session, principal, query)
-    return Page(items=task_service.to_reads(session, rows), next_cursor=next_cursor)
+    return Page(items=task_service.to_reads(session, rows, principal), next_cursor=next_cursor)
 
 
 @router.get("/{task_id}", response_model=TaskRead, responses=problem_responses(401, 403, 404, 422))
@@ -57,7 +57,7 @@ def read_task(
 ) -> TaskRead:
     task = task_service.get_readable(session, principal, task_id)
     set_etag(response, task.version)
-    return task_service.to_read(session, task)
+    return task_service.to_read(session, task, principal)
 
 
 @router.patch(
@@ -77,4 +77,4 @@ def update_task(
     task = task_service.get_readable(session, principal, task_id)
     task_service.update_task(session, principal, task, body, if_match=if_match)
     set_etag(response, task.version)
-    return task_service.to_read(session, task)
+    return task_service.to_read(session, task, principal)

@@ -9,8 +9,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, not_, select
 from sqlalchemy.orm import Session
 
-from casework.auth import service as auth_service
-from casework.auth.models import User
+from casework.auth.models import Organization, User
 from casework.auth.principal import Principal, principal_for
 from casework.core.concurrency import check_if_match
 from casework.core.config import get_settings
@@ -314,13 +313,30 @@ def on_counselling_follow_up(
 # --- reading ---------------------------------------------------------------------------
 
 
-def to_reads(session: Session, tasks: Sequence[Task]) -> list[TaskRead]:
-    """Read models for a page of tasks: one query for the assignees' usernames."""
-    assignee_ids = {task.assignee_id for task in tasks}
+def to_reads(
+    session: Session, tasks: Sequence[Task], principal: Principal | None = None
+) -> list[TaskRead]:
+    """Read models for a page of tasks, with at most two small lookups for the whole page.
+
+    What the caller already knows (their own username and organisation code) is not
+    looked up again.
+    """
     usernames: dict[uuid.UUID, str] = {}
-    if assignee_ids:
-        rows = session.execute(select(User.id, User.username).where(User.id.in_(assignee_ids)))
-        usernames = {user_id: name for user_id, name in rows}
+    codes: dict[uuid.UUID, str] = {}
+    if principal is not None:
+        usernames[principal.user_id] = principal.username
+        if principal.organization_id and principal.organization_code:
+            codes[principal.organization_id] = principal.organization_code
+    missing_users = {task.assignee_id for task in tasks} - usernames.keys()
+    if missing_users:
+        rows = session.execute(select(User.id, User.username).where(User.id.in_(missing_users)))
+        usernames.update({user_id: name for user_id, name in rows})
+    missing_orgs = {task.organization_id for task in tasks} - codes.keys()
+    if missing_orgs:
+        rows = session.execute(
+            select(Organization.id, Organization.code).where(Organization.id.in_(missing_orgs))
+        )
+        codes.update({org_id: code for org_id, code in rows})
     today = utcnow().date()
     return [
         TaskRead(
@@ -339,7 +355,7 @@ def to_reads(session: Session, tasks: Sequence[Task]) -> list[TaskRead]:
             overdue=task.overdue(today),
             completed_at=task.completed_at,
             automatic=task.origin is not None,
-            organization=auth_service.organization_code(session, task.organization_id),
+            organization=codes[task.organization_id],
             version=task.version,
             created_at=task.created_at,
             updated_at=task.updated_at,
@@ -348,5 +364,5 @@ def to_reads(session: Session, tasks: Sequence[Task]) -> list[TaskRead]:
     ]
 
 
-def to_read(session: Session, task: Task) -> TaskRead:
-    return to_reads(session, [task])[0]
+def to_read(session: Session, task: Task, principal: Principal | None = None) -> TaskRead:
+    return to_reads(session, [task], principal)[0]
