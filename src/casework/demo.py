@@ -486,9 +486,11 @@ def _ensure_work(session: Session, settings: Settings) -> int:
         referral_service.transition(
             session, caseworker, referral, ReferralTransition(to="sent"), settings, if_match=None
         )
-        if late:  # sent four days ago: the 72 hours are over
+        if late:  # sent four days ago: the 72 hours are over, and so is the follow-up
             referral.sent_at = datetime.now(UTC) - timedelta(days=4)
             referral.due_at = referral.sent_at + timedelta(hours=72)
+            follow_up = session.scalars(select(Task).where(Task.referral_id == referral.id)).one()
+            follow_up.due_on = referral.due_at.date()
         created += 1
 
     hand_made = [

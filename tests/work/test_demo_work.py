@@ -50,6 +50,10 @@ def test_demo_work_lists(demo_db: str) -> None:
         assert any(not t.overdue and t.due_on for t in caseworker.tasks)
         assert {t.kind for t in caseworker.tasks} >= {"follow_up", "review", "referral_follow_up"}
         assert [r.overdue for r in caseworker.referrals] == [True]
+        late_follow_up = [
+            t for t in caseworker.tasks if t.referral_id == caseworker.referrals[0].id
+        ]
+        assert [t.overdue for t in late_follow_up] == [True]
         focal = work("focal.cvjr")
         assert {r.status for r in focal.referrals} == {"sent", "acknowledged"}
         assert any(r.overdue for r in focal.referrals)
