@@ -42,7 +42,7 @@ os.environ.setdefault(
     "CASEWORK_ENCRYPTION_KEYS", "w1:" + "d29yay1saXN0LWVuY3J5cHRpb24ta2V5LTMyLWJ5dCE="
 )
 os.environ.setdefault("CASEWORK_BLIND_INDEX_KEY", "d29yay1saXN0LWJsaW5kLWluZGV4LWtleS0zMi1ieSE=")
-os.environ["CASEWORK_NOTIFICATION_POLL_SECONDS"] = "0"
+os.environ["CASEWORK_SCHEDULER_INTERVAL_SECONDS"] = "0"
 
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import insert  # noqa: E402

@@ -88,6 +88,13 @@ MATRIX = [
     ),
     Endpoint(
         "POST",
+        "/api/v1/users/{user_id}/unlock",
+        frozenset({A}),
+        ok=204,
+        path=lambda w: _user_url(w) + "/unlock",
+    ),
+    Endpoint(
+        "POST",
         "/api/v1/organizations",
         frozenset({A}),
         ok=201,

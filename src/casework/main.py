@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -21,6 +19,7 @@ from casework.auth.router import router as auth_router
 from casework.consent.router import router as consent_router
 from casework.core.config import Settings, get_settings
 from casework.core.db import SessionDep, new_session
+from casework.core.docs import install_docs
 from casework.core.errors import (
     Problem,
     ServiceUnavailable,
@@ -28,13 +27,14 @@ from casework.core.errors import (
     problem_response,
 )
 from casework.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from casework.core.migrations import is_at_head
 from casework.core.observability import configure_logging, metrics_payload
 from casework.counselling.router import router as counselling_router
 from casework.idempotency.middleware import IdempotencyMiddleware
 from casework.incidents.router import router as incidents_router
 from casework.integrations.router import router as kobo_router
+from casework.notifications import scheduler
 from casework.notifications.router import router as notifications_router
-from casework.notifications.worker import start_delivery_loop
 from casework.persons.router import router as persons_router
 from casework.reference.router import router as reference_router
 from casework.referrals.router import router as referrals_router
@@ -51,21 +51,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging()
     audit_service.install()
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        stop_delivering = start_delivery_loop(settings)
-        try:
-            yield
-        finally:
-            stop_delivering()
-
     app = FastAPI(
-        lifespan=lifespan,
         title="casework",
         version=__version__,
         description="Protection-monitoring case management. Errors are RFC 9457 problem+json.",
+        # /docs and /redoc are served from the package, without a CDN (core/docs.py).
+        docs_url=None,
+        redoc_url=None,
+        lifespan=scheduler.lifespan,
     )
+    install_docs(app)
     install_error_handlers(app)
 
     @app.exception_handler(StaleDataError)
@@ -131,15 +126,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get(
         "/ready",
         tags=["operations"],
-        summary="Readiness: the database answers",
-        responses={503: {"model": Problem, "description": "Database unreachable"}},
+        summary="Readiness: the database answers and is migrated to the current schema",
+        responses={503: {"model": Problem, "description": "Database unreachable or not migrated"}},
     )
     def ready(session: SessionDep) -> dict[str, str]:
         try:
             session.execute(text("SELECT 1"))
+            migrated = is_at_head(session.connection())
         except SQLAlchemyError as exc:
             logger.warning("readiness check failed: %s", type(exc).__name__)
             raise ServiceUnavailable("The database is not reachable.") from exc
+        if not migrated:
+            logger.warning("readiness check failed: the database is not migrated")
+            raise ServiceUnavailable("The database is not migrated: run casework migrate.")
         return {"status": "ready"}
 
     return app

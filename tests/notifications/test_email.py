@@ -253,8 +253,8 @@ def test_the_running_service_delivers_e_mails(
         world = build_world(session)
         world.user("focal_cvjr").email = "cvjr.focal@cvjr.example.org"
         session.commit()
-    configure(database_url=url, notification_poll_seconds=0.2)
-    assert get_settings().notification_poll_seconds == 0.2
+    configure(database_url=url, scheduler_interval_seconds=1)
+    assert get_settings().scheduler_interval_seconds == 1
     try:
         with TestClient(create_app()) as client:
             referral = send(client, world)
