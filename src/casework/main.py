@@ -42,6 +42,7 @@ from casework.repatriation.router import router as repatriation_router
 from casework.reports.router import router as reports_router
 from casework.sgbv.router import router as sgbv_router
 from casework.tasks.router import router as tasks_router
+from casework.transfers.router import router as transfers_router
 from casework.work.router import router as work_router
 
 logger = logging.getLogger("casework")
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         kobo_router,
         tasks_router,
         work_router,
+        transfers_router,
     ):
         app.include_router(router)
 

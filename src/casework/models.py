@@ -10,11 +10,12 @@ from casework.idempotency.models import IdempotencyRecord
 from casework.incidents.models import Incident
 from casework.integrations.models import KoboForm, KoboPullState, KoboSubmission
 from casework.notifications.models import DeliveryAttempt, OutboxEvent, UserNotification
-from casework.persons.models import Person
+from casework.persons.models import Person, PersonEvent
 from casework.referrals.models import Referral, ReferralEvent
 from casework.repatriation.models import RepatriationEvent, RepatriationFile, RepatriationMember
-from casework.sgbv.models import SgbvCase
+from casework.sgbv.models import SgbvCase, SgbvCaseEvent
 from casework.tasks.models import Task
+from casework.transfers.models import Transfer, TransferEvent
 
 __all__ = [
     "Actor",
@@ -34,13 +35,17 @@ __all__ = [
     "Organization",
     "OutboxEvent",
     "Person",
+    "PersonEvent",
     "Referral",
     "ReferralEvent",
     "RepatriationEvent",
     "RepatriationFile",
     "RepatriationMember",
     "SgbvCase",
+    "SgbvCaseEvent",
     "Task",
+    "Transfer",
+    "TransferEvent",
     "User",
     "UserNotification",
 ]

@@ -1,7 +1,7 @@
 """tasks, counselling follow-up dates, users' e-mail and language, an e-mail channel in the outbox
 
 Revision ID: 0015_tasks
-Revises: 0010_cellkey
+Revises: 0014_cases
 Create Date: 2026-11-27 22:45:34.422907
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_tasks"
-down_revision: str | None = "0010_cellkey"
+down_revision: str | None = "0014_cases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
