@@ -145,7 +145,7 @@ def test_a_focal_point_sees_what_is_addressed_to_their_actor_and_not_final(
 def test_roles_without_case_work_get_an_empty_list(
     client: TestClient, world: World, who: str
 ) -> None:
-    assert work(client, world, who) == {"tasks": [], "referrals": []}
+    assert work(client, world, who) == {"tasks": [], "cases": [], "referrals": [], "transfers": []}
 
 
 def test_reporting_never_gets_rows(client: TestClient, world: World) -> None:

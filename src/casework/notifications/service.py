@@ -19,7 +19,7 @@ import smtplib
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -151,6 +151,20 @@ def on_task_assigned(session: Session, task: Task) -> None:
             "link": f"{get_settings().web_base_url}/tasks/{task.id}",
         },
     )
+
+
+def on_transfer_received(
+    session: Session, transfer_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
+) -> None:
+    """A transfer asked of an organisation: tell those of its users who may decide."""
+    if not user_ids:
+        return
+    payload = {
+        "transfer_id": str(transfer_id),
+        "link": f"{get_settings().web_base_url}/transfers/{transfer_id}",
+    }
+    for user in session.scalars(select(User).where(User.id.in_(user_ids))):
+        queue_email(session, user, "transfer.received", f"transfer:{transfer_id}:received", payload)
 
 
 def on_referral_status(session: Session, referral: Referral) -> None:
