@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.attachments import service as attachment_service
@@ -42,6 +43,7 @@ from casework.repatriation.schemas import RepatriationCreate
 from casework.sgbv import service as sgbv_service
 from casework.sgbv.models import SgbvCase
 from casework.sgbv.schemas import SgbvCaseCreate
+from casework.tasks.models import Task
 from casework.transfers import service as transfer_service
 from casework.transfers.models import Transfer
 from casework.transfers.schemas import TransferCreate, TransferTransition
@@ -282,6 +284,7 @@ class World:
     consents: dict[str, Consent] = field(default_factory=dict)
     referrals: dict[str, Referral] = field(default_factory=dict)
     attachments: dict[str, Attachment] = field(default_factory=dict)
+    tasks: dict[str, Task] = field(default_factory=dict)
     transfers: dict[str, Transfer] = field(default_factory=dict)
     api_key: ApiKey | None = None
     api_key_secret: str = ""
@@ -359,6 +362,10 @@ def build_world(session: Session) -> World:
         note="Survivor prefers a female counsellor.",
         to=("sent",),
     )
+    # Sending made its sender's follow-up task.
+    world.tasks["person_sent"] = session.scalars(
+        select(Task).where(Task.referral_id == world.referrals["person_sent"].id)
+    ).one()
     world.referrals["draft"] = make_referral(
         session, world.user("caseworker_a"), person_id=str(world.persons["a"].id)
     )

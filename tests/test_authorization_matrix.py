@@ -418,6 +418,31 @@ MATRIX += [
     ),
 ]
 
+
+def _task_url(world: World) -> str:
+    return f"/api/v1/tasks/{world.tasks['person_sent'].id}"
+
+
+MATRIX += [
+    Endpoint(
+        "POST",
+        "/api/v1/tasks",
+        HANDLE_PERSONS,
+        ok=201,
+        body=lambda w: {"title": "Call back", "person_id": str(w.persons["a"].id)},
+    ),
+    Endpoint("GET", "/api/v1/tasks", HANDLE_PERSONS),
+    Endpoint("GET", "/api/v1/tasks/{task_id}", HANDLE_PERSONS, path=_task_url),
+    Endpoint(
+        "PATCH",
+        "/api/v1/tasks/{task_id}",
+        HANDLE_PERSONS,
+        path=_task_url,
+        body=lambda w: {"due_on": "2026-12-24"},
+    ),
+    Endpoint("GET", "/api/v1/me/work", NOT_REPORTING),
+]
+
 # Case management. Owner-only moves: the representative caseworker owns persons['a'] and
 # the representative GBV caseworker owns cases['a']; other handlers are 403 there
 # (tests/cases covers other organisations and regions: 404).
@@ -686,3 +711,33 @@ def test_a_record_about_another_organisations_subject_belongs_to_the_subject(
         if listed.status_code == 200:
             ids = {item["id"] for item in listed.json()["items"]}
             assert (created.json()["id"] in ids) == (expected == 200), name
+
+
+# Case management routes: the same records seen from another organisation or region.
+OUTSIDERS = ["caseworker_b", "supervisor_mopti"]
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+@pytest.mark.parametrize(
+    ("method", "body"), [("GET", None), ("PATCH", {"status": "done"})], ids=["read", "update"]
+)
+def test_a_task_is_404_from_another_organisation_or_region(
+    client: TestClient, world: World, outsider: str, method: str, body: Any
+) -> None:
+    response = client.request(
+        method, _task_url(world), json=body, headers=auth(world.user(outsider))
+    )
+    assert response.status_code == 404, response.text
+    listed = client.get("/api/v1/tasks", headers=auth(world.user(outsider))).json()["items"]
+    assert str(world.tasks["person_sent"].id) not in {t["id"] for t in listed}
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+def test_the_work_list_shows_nothing_of_another_organisation_or_region(
+    client: TestClient, world: World, outsider: str
+) -> None:
+    work = client.get("/api/v1/me/work", headers=auth(world.user(outsider)))
+    assert work.status_code == 200
+    body = work.text
+    for record in (world.tasks["person_sent"], world.referrals["person_sent"]):
+        assert str(record.id) not in body

@@ -86,6 +86,7 @@ def load_demo(*, reset_passwords: bool = False, console: Console | None = None) 
         created = _ensure_incidents(session, settings)
         cases = _ensure_cases(session, settings)
         reception = _ensure_reception_and_repatriation(session, settings)
+        work = _ensure_work(session, settings)
         management = _ensure_case_management(session, settings)
         session.commit()
 
@@ -107,6 +108,7 @@ def load_demo(*, reset_passwords: bool = False, console: Console | None = None) 
     console.print(f"demo incidents: {created} created, {DEMO_INCIDENTS - created} already present")
     console.print(f"demo persons, SGBV case, consents and referrals: {cases} created")
     console.print(f"demo counselling sessions and repatriation files: {reception} created")
+    console.print(f"demo tasks and referrals waiting on CVJR: {work} created")
     console.print(f"demo assignments, closure request and transfer: {management} created")
 
 
@@ -464,6 +466,98 @@ def _ensure_reception_and_repatriation(session: Session, settings: Settings) -> 
                 ),
                 if_match=None,
             )
+        created += 1
+    session.flush()
+    return created
+
+
+def _ensure_work(session: Session, settings: Settings) -> int:
+    """Something in every work list: due and overdue tasks, referrals waiting on CVJR."""
+    from casework.counselling import service as counselling_service
+    from casework.counselling.models import CounsellingSession
+    from casework.counselling.schemas import CounsellingCreate
+    from casework.referrals import service as referral_service
+    from casework.referrals.models import Referral
+    from casework.referrals.schemas import ReferralCreate, ReferralTransition
+    from casework.tasks import service as task_service
+    from casework.tasks.models import Task
+    from casework.tasks.schemas import TaskCreate
+
+    users = {u.username: principal_for(u) for u in session.scalars(select(User))}
+    caseworker, gbv, supervisor = users["caseworker"], users["gbv.caseworker"], users["supervisor"]
+    person_id = uuid.uuid5(DEMO_NAMESPACE, "person-1")
+    case_id = uuid.uuid5(DEMO_NAMESPACE, "case-1")
+    today = datetime.now(UTC).date()
+    created = 0
+
+    # Sent to CVJR and waiting for its acknowledgement: one in time, one overdue.
+    for name, late in (("referral-4", False), ("referral-5", True)):
+        referral_id = uuid.uuid5(DEMO_NAMESPACE, name)
+        if session.get(Referral, referral_id) is not None:
+            continue
+        referral, _ = referral_service.create_referral(
+            session,
+            caseworker,
+            ReferralCreate(
+                id=referral_id,
+                person_id=person_id,
+                actor="CVJR",
+                services=["legal"],
+                note="(demo) Contact through the Gao office.",
+            ),
+        )
+        referral_service.transition(
+            session, caseworker, referral, ReferralTransition(to="sent"), settings, if_match=None
+        )
+        if late:  # sent four days ago: the 72 hours are over, and so is the follow-up
+            referral.sent_at = datetime.now(UTC) - timedelta(days=4)
+            referral.due_at = referral.sent_at + timedelta(hours=72)
+            follow_up = session.scalars(select(Task).where(Task.referral_id == referral.id)).one()
+            follow_up.due_on = referral.due_at.date()
+        created += 1
+
+    hand_made = [
+        ("task-1", caseworker, None, "Call back about the legal appointment", "follow_up", 3),
+        ("task-2", caseworker, None, "Review the documentation file", "review", -2),
+        ("task-3", supervisor, gbv.user_id, "Check the medical follow-up", "review", 1),
+    ]
+    for name, principal, assignee, title, kind, due_in in hand_made:
+        task_id = uuid.uuid5(DEMO_NAMESPACE, name)
+        if session.get(Task, task_id) is not None:
+            continue
+        subject = {"sgbv_case_id": case_id} if name == "task-3" else {"person_id": person_id}
+        task_service.create_task(
+            session,
+            principal,
+            TaskCreate.model_validate(
+                {
+                    "id": task_id,
+                    "title": f"(demo) {title}",
+                    "kind": kind,
+                    "assignee": assignee,
+                    "due_on": today + timedelta(days=due_in),
+                    **subject,
+                }
+            ),
+        )
+        created += 1
+
+    session_id = uuid.uuid5(DEMO_NAMESPACE, "counselling-follow-up")
+    if session.get(CounsellingSession, session_id) is None:
+        counselling_service.record_session(
+            session,
+            caseworker,
+            CounsellingCreate(
+                id=session_id,
+                held_on=today - timedelta(days=1),
+                office="Gao office (demo)",
+                person_id=person_id,
+                concerns=["legal", "documentation"],
+                notes="(demo) Wants to know where her case stands.",
+                follow_up_on=today + timedelta(days=7),
+            ),
+            settings.code_set,
+        )
         created += 1
     session.flush()
     return created

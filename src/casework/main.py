@@ -45,8 +45,10 @@ from casework.referrals.router import router as referrals_router
 from casework.repatriation.router import router as repatriation_router
 from casework.reports.router import router as reports_router
 from casework.sgbv.router import router as sgbv_router
+from casework.tasks.router import router as tasks_router
 from casework.transfers.router import router as transfers_router
 from casework.web import install as install_web
+from casework.work.router import router as work_router
 
 logger = logging.getLogger("casework")
 # Room for the form fields and part headers around an attachment of the maximum size.
@@ -119,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         notifications_router,
         kobo_router,
         attachments_router,
+        tasks_router,
+        work_router,
         transfers_router,
     ):
         app.include_router(router)

@@ -15,6 +15,7 @@ from casework.persons.models import Person, PersonEvent
 from casework.referrals.models import Referral, ReferralEvent
 from casework.repatriation.models import RepatriationEvent, RepatriationFile, RepatriationMember
 from casework.sgbv.models import SgbvCase, SgbvCaseEvent
+from casework.tasks.models import Task
 from casework.transfers.models import Transfer, TransferEvent
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "RepatriationMember",
     "SgbvCase",
     "SgbvCaseEvent",
+    "Task",
     "Transfer",
     "TransferEvent",
     "User",

@@ -195,4 +195,4 @@ def test_demo_is_idempotent_on_a_later_day(cli_db: str, monkeypatch: pytest.Monk
     assert "repatriation files: 0 created" in later.output
     from casework.referrals.models import Referral
 
-    assert count(cli_db, Referral) == 3
+    assert count(cli_db, Referral) == 5

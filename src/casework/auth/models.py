@@ -36,6 +36,9 @@ class User(TimestampMixin, Base):
         ForeignKey("actors.code", ondelete="RESTRICT", onupdate="CASCADE")
     )
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Where notifications are e-mailed (optional), and in which language (fr | en).
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str | None] = mapped_column(String(8))
     # Embedded in every token; bumping it revokes all tokens issued before.
     token_generation: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=1)

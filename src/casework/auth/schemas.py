@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, StringConstraints
 
 from casework.core.schemas import ReadModel, WriteModel
-from casework.reference.vocabularies import Role
+from casework.reference.vocabularies import Language, Role
 
 Username = Annotated[
     str,
@@ -21,6 +21,16 @@ ActorCode = Annotated[
 ]
 RegionCode = Annotated[str, StringConstraints(min_length=2, max_length=16, to_upper=True)]
 Password = Annotated[SecretStr, Field(min_length=1, max_length=256)]
+# One address, no display name: local part @ a domain with a dot; nothing that could
+# break out of a mail header (whitespace, control characters, commas, angle brackets).
+Email = Annotated[
+    str,
+    StringConstraints(
+        max_length=254,
+        pattern=r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
+        strip_whitespace=True,
+    ),
+]
 
 
 class Token(ReadModel):
@@ -36,6 +46,8 @@ class UserCreate(WriteModel):
     organization: OrgCode | None = Field(default=None, description="Organisation code")
     regions: list[RegionCode] = Field(default_factory=list, max_length=50)
     actor: ActorCode | None = Field(default=None, description="Referral actor code (focal points)")
+    email: Email | None = Field(default=None, description="Where notifications are e-mailed")
+    language: Language | None = Field(default=None, description="Language of e-mails")
 
 
 class UserUpdate(WriteModel):
@@ -45,6 +57,8 @@ class UserUpdate(WriteModel):
     regions: list[RegionCode] | None = Field(default=None, max_length=50)
     actor: ActorCode | None = None
     is_active: bool | None = None
+    email: Email | None = Field(default=None, description="null removes the address")
+    language: Language | None = None
 
 
 class UserRead(ReadModel):
@@ -54,6 +68,8 @@ class UserRead(ReadModel):
     organization: str | None
     regions: list[str]
     actor: str | None
+    email: str | None
+    language: Language | None
     is_active: bool
     version: int
     created_at: datetime

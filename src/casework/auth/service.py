@@ -28,7 +28,7 @@ from casework.core.security import (
     verify_password,
 )
 from casework.reference.codesets import get_code_set
-from casework.reference.vocabularies import Role
+from casework.reference.vocabularies import Language, Role
 
 ROLES_NEEDING_ORGANIZATION = {
     Role.supervisor,
@@ -387,6 +387,8 @@ def create_user(
         organization=organization,
         regions=sorted(set(data.regions)),
         actor_code=data.actor,
+        email=data.email,
+        language=data.language.value if data.language else None,
     )
     session.add(user)
     session.flush()
@@ -444,6 +446,10 @@ def update_user(
     if fields.get("is_active") is not None and fields["is_active"] != user.is_active:
         user.is_active = fields["is_active"]
         revoke_tokens = True
+    if "email" in fields:
+        user.email = fields["email"]
+    if "language" in fields:
+        user.language = fields["language"].value if fields["language"] else None
     if revoke_tokens:
         # Any change to who the user is or what they may see ends their sessions.
         user.token_generation += 1
@@ -477,6 +483,8 @@ def to_read(user: User) -> UserRead:
         organization=user.organization.code if user.organization else None,
         regions=list(user.regions or []),
         actor=user.actor_code,
+        email=user.email,
+        language=Language(user.language) if user.language else None,
         is_active=user.is_active,
         version=user.version,
         created_at=user.created_at,

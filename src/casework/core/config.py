@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from platformdirs import user_data_path
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -48,6 +50,38 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    host: str
+    port: int
+    tls: bool = False
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+def parse_smtp_url(url: str) -> SmtpServer:
+    """``smtp://[user:password@]host[:port][?starttls=true]`` or ``smtps://...``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError("the SMTP URL must start with smtp:// or smtps://")
+    if not parts.hostname:
+        raise ValueError("the SMTP URL needs a host")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError("the SMTP URL has an invalid port") from exc
+    query = dict(parse_qsl(parts.query))
+    return SmtpServer(
+        host=parts.hostname,
+        port=port or (465 if parts.scheme == "smtps" else 25),
+        tls=parts.scheme == "smtps",
+        starttls=query.get("starttls", "").lower() in ("1", "true", "yes"),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
 
 
 class Settings(BaseSettings):
@@ -105,6 +139,16 @@ class Settings(BaseSettings):
     public_base_url: str = Field(
         default="http://127.0.0.1:8000", description="Base of the links in notifications"
     )
+    public_url: str | None = Field(
+        default=None,
+        description="Base of the web pages linked in e-mails (default: public_base_url)",
+    )
+    smtp_url: str | None = Field(
+        default=None,
+        description="smtp://[user:password@]host:port (smtps:// for TLS, ?starttls=true)",
+    )
+    smtp_from: str = Field(default="casework@localhost", description="The From address of e-mails")
+    smtp_timeout_seconds: float = Field(default=10, gt=0, le=120)
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
     referral_due_hours_urgent: int = Field(default=24, ge=1)
     referral_due_hours_normal: int = Field(default=72, ge=1)
@@ -127,7 +171,9 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
     default_language: Literal["fr", "en"] = Field(
-        default="fr", description="Web interface language when neither ?lang nor the browser says"
+        default="fr",
+        description="Language of the web interface (when neither ?lang nor the browser "
+        "says) and of e-mails to users whose language is not known",
     )
     web_idle_minutes: int = Field(
         default=30, ge=1, le=24 * 60, description="A web session ends after this long unused"
@@ -232,6 +278,18 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: str | None) -> str | None:
+        if value:
+            parse_smtp_url(value)  # raises ValueError with the reason
+        return value or None
+
+    @property
+    def web_base_url(self) -> str:
+        """Where the web pages live, for links sent to people."""
+        return (self.public_url or self.public_base_url).rstrip("/")
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -31,6 +31,8 @@ class CounsellingSession(TimestampMixin, Base):
     code_set: Mapped[str] = mapped_column(String(64))
     notes: Mapped[str | None] = mapped_column(EncryptedText("counselling_sessions.notes"))
     outcome: Mapped[str | None] = mapped_column(String(500))
+    # When the counsellor should see the person again: makes a follow_up task.
+    follow_up_on: Mapped[date | None] = mapped_column(Date)
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="RESTRICT")
     )

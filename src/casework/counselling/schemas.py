@@ -11,6 +11,7 @@ from casework.core.schemas import ReadModel, WriteModel
 from casework.reference.vocabularies import AgeGroup, Concern, PopulationGroup, Sex
 
 Outcome = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+FollowUpDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
 
 
 class CounsellingCreate(WriteModel):
@@ -25,6 +26,9 @@ class CounsellingCreate(WriteModel):
     concerns: list[Concern] = Field(min_length=1, max_length=len(Concern))
     notes: LongText | None = Field(default=None, description="Encrypted at rest")
     outcome: Outcome | None = None
+    follow_up_on: FollowUpDate | None = Field(
+        default=None, description="When to see the person again: makes a task for the counsellor"
+    )
 
     @model_validator(mode="after")
     def _anonymous_or_person(self) -> CounsellingCreate:
@@ -33,6 +37,8 @@ class CounsellingCreate(WriteModel):
                 raise ValueError("an anonymous session needs sex and region")
         elif self.sex is not None or self.age_group is not None:
             raise ValueError("sex and age_group are for anonymous visitors; the person has them")
+        if self.person_id is None and self.follow_up_on is not None:
+            raise ValueError("follow_up_on needs person_id: an anonymous visitor has no follow-up")
         return self
 
 
@@ -42,6 +48,9 @@ class CounsellingUpdate(WriteModel):
     concerns: list[Concern] | None = Field(default=None, min_length=1, max_length=len(Concern))
     notes: LongText | None = None
     outcome: Outcome | None = None
+    follow_up_on: FollowUpDate | None = Field(
+        default=None, description="Moves the follow-up task; null cancels it"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -66,6 +75,7 @@ class CounsellingRead(ReadModel):
     concerns: list[Concern]
     notes: str | None
     outcome: str | None
+    follow_up_on: date | None
     organization: str
     version: int
     created_at: datetime

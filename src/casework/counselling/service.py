@@ -25,6 +25,7 @@ from casework.counselling.schemas import (
 )
 from casework.persons import service as person_service
 from casework.reference.service import check_location
+from casework.tasks import service as task_service
 
 
 def record_session(
@@ -75,16 +76,35 @@ def record_session(
         code_set=code_set,
         notes=data.notes,
         outcome=data.outcome,
+        follow_up_on=data.follow_up_on,
         organization_id=organization_id,
         create_fingerprint=fingerprint,
         concern_rows=[CounsellingConcern(concern=c.value) for c in sorted(set(data.concerns))],
     )
-    return insert_created(
+    record, created = insert_created(
         session,
         record,
         organization_id=organization_id,
         what="counselling session",
         may_collide=data.id is not None,
+    )
+    if created:
+        _follow_up(session, record)
+    return record, created
+
+
+def _follow_up(session: Session, record: CounsellingSession) -> None:
+    """The follow-up date is the counsellor's task (made, moved or cancelled with it)."""
+    if record.person_id is None:
+        return
+    task_service.on_counselling_follow_up(
+        session,
+        session_id=record.id,
+        person_id=record.person_id,
+        counsellor_id=record.counsellor_id,
+        organization_id=record.organization_id,
+        held_on=record.held_on,
+        follow_up_on=record.follow_up_on,
     )
 
 
@@ -149,9 +169,18 @@ def update_session(
             record.concern_rows = [CounsellingConcern(concern=c) for c in wanted]
             # Touch the parent row so its version (the ETag) moves with its concerns.
             record.updated_at = utcnow()
+    if "follow_up_on" in fields and record.person_id is None and fields["follow_up_on"]:
+        raise InvalidInput(
+            "An anonymous visitor has no follow-up.",
+            errors=[
+                {"loc": ["body", "follow_up_on"], "msg": "needs a person", "type": "value_error"}
+            ],
+        )
     for name, value in fields.items():
         setattr(record, name, value)
     session.flush()
+    if "follow_up_on" in fields:
+        _follow_up(session, record)
     return record
 
 
@@ -169,6 +198,7 @@ def to_read(session: Session, record: CounsellingSession) -> CounsellingRead:
         concerns=record.concerns,
         notes=record.notes,
         outcome=record.outcome,
+        follow_up_on=record.follow_up_on,
         organization=auth_service.organization_code(session, record.organization_id),
         version=record.version,
         created_at=record.created_at,

@@ -13,7 +13,12 @@ from casework.core.db import Base, utcnow
 
 
 class OutboxEvent(Base):
-    """An event to POST to an actor's webhook; written in the transaction that caused it."""
+    """A notification to deliver, written in the transaction that caused it.
+
+    Two channels share the outbox, its retries and its delivery log: ``webhook``
+    (POSTed to an actor's webhook; ``actor_code`` set) and ``email`` (sent to a
+    user through the SMTP server; ``user_id`` set).
+    """
 
     __tablename__ = "outbox_events"
 
@@ -22,9 +27,11 @@ class OutboxEvent(Base):
     # queued once however many processes notice it.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     event_type: Mapped[str] = mapped_column(String(64))
-    actor_code: Mapped[str] = mapped_column(
+    channel: Mapped[str] = mapped_column(String(16), default="webhook", server_default="webhook")
+    actor_code: Mapped[str | None] = mapped_column(
         ForeignKey("actors.code", ondelete="CASCADE", onupdate="CASCADE")
     )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -140,6 +140,24 @@ class ReferralKind(StrEnum):
     sgbv = "sgbv"
 
 
+class TaskKind(StrEnum):
+    follow_up = "follow_up"
+    review = "review"
+    referral_follow_up = "referral_follow_up"
+    other = "other"
+
+
+class TaskStatus(StrEnum):
+    open = "open"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class Language(StrEnum):
+    fr = "fr"
+    en = "en"
+
+
 class AgeGroup(StrEnum):
     age_0_4 = "0-4"
     age_5_11 = "5-11"
@@ -328,6 +346,21 @@ LABELS: dict[type[StrEnum], dict[str, tuple[str, str]]] = {
         "person": ("Person of concern", "Personne relevant de la compétence"),
         "sgbv": ("SGBV case", "Cas de VBG"),
     },
+    TaskKind: {
+        "follow_up": ("Follow-up", "Suivi"),
+        "review": ("Review", "Revue"),
+        "referral_follow_up": ("Referral follow-up", "Suivi de référencement"),
+        "other": ("Other", "Autre"),
+    },
+    TaskStatus: {
+        "open": ("Open", "Ouverte"),
+        "done": ("Done", "Terminée"),
+        "cancelled": ("Cancelled", "Annulée"),
+    },
+    Language: {
+        "fr": ("French", "Français"),
+        "en": ("English", "Anglais"),
+    },
     AgeGroup: {
         "0-4": ("0 to 4 years", "0 à 4 ans"),
         "5-11": ("5 to 11 years", "5 à 11 ans"),
@@ -396,6 +429,9 @@ VOCABULARY_NAMES: dict[str, type[StrEnum]] = {
     "referral_status": ReferralStatus,
     "referral_kind": ReferralKind,
     "attachment_kind": AttachmentKind,
+    "task_kind": TaskKind,
+    "task_status": TaskStatus,
+    "language": Language,
     "age_group": AgeGroup,
     "repatriation_status": RepatriationStatus,
     "case_status": CaseStatus,

@@ -69,11 +69,17 @@ class Referral(TimestampMixin, Base):
         Index("ix_referrals_actor_code_created_at_id", "actor_code", "created_at", "id"),
         Index("ix_referrals_region_created_at_id", "region", "created_at", "id"),
         Index("ix_referrals_status_due_at", "status", "due_at"),
+        # The work list: referrals a user made that wait on them.
+        Index("ix_referrals_created_by_id_status", "created_by_id", "status"),
     )
 
     def overdue(self, now: datetime | None = None) -> bool:
-        """Sent but not acknowledged by its due time."""
-        return self.status == "sent" and self.due_at is not None and (now or utcnow()) > self.due_at
+        return referral_overdue(self.status, self.due_at, now or utcnow())
+
+
+def referral_overdue(status: str, due_at: datetime | None, now: datetime) -> bool:
+    """Sent but not acknowledged by its due time."""
+    return status == "sent" and due_at is not None and now > due_at
 
 
 class ReferralEvent(Base):

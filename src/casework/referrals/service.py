@@ -40,6 +40,7 @@ from casework.referrals.schemas import (
 from casework.referrals.workflow import REFERRAL_WORKFLOW
 from casework.sgbv import service as sgbv_service
 from casework.sgbv.models import SgbvCase
+from casework.tasks import service as task_service
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,7 @@ def transition(
     )
     flush_move(session, "referral")
     notifications.on_referral_status(session, referral)  # queued in the same transaction
+    task_service.on_referral_status(session, referral, principal)  # the sender's follow-up
     return referral
 
 

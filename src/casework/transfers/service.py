@@ -24,6 +24,7 @@ from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from casework.core.idempotency import insert_created, replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.core.workflow import flush_move, next_position, require_note
+from casework.notifications import service as notifications
 from casework.notifications.models import UserNotification
 from casework.persons import service as person_service
 from casework.persons.models import Person
@@ -192,6 +193,7 @@ def on_received(session: Session, transfer: Transfer) -> None:
             )
             .on_conflict_do_nothing()
         )
+    notifications.on_transfer_received(session, transfer.id, recipients)  # and by e-mail
 
 
 def get_readable(session: Session, principal: Principal, transfer_id: uuid.UUID) -> Transfer:
