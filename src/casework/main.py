@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
-from casework import __version__
+from casework import __version__, openapi
 from casework.actors.router import router as actors_router
 from casework.audit import service as audit_service
 from casework.audit.router import router as audit_router
 from casework.auth.router import router as auth_router
 from casework.consent.router import router as consent_router
 from casework.core.config import Settings, get_settings
+from casework.core.conventions import check_conventions
 from casework.core.db import SessionDep, new_session
 from casework.core.errors import (
     Problem,
@@ -49,8 +50,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="casework",
         version=__version__,
-        description="Protection-monitoring case management. Errors are RFC 9457 problem+json.",
+        description="Protection-monitoring case management: incidents, referrals, SGBV cases, "
+        "counselling and repatriation, with role-based access. Errors are RFC 9457 "
+        "problem+json; conventions for client authors are in docs/http.md.",
+        contact={"name": "casework maintainers"},
+        license_info={"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        # The query, Accept and Content-Type rules of every API operation (core/conventions).
+        dependencies=[Depends(check_conventions)],
+        servers=[
+            {"url": "/", "description": "This server (local or production)", "x-internal": False}
+        ],
     )
+    openapi.install(app)
     install_error_handlers(app)
 
     @app.exception_handler(StaleDataError)

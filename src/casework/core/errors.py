@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -27,22 +27,54 @@ FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
 
 
 class FieldError(BaseModel):
-    loc: list[str | int]
-    msg: str
-    type: str | None = None
+    loc: list[str | int] = Field(
+        description="Where: body, query, header or path, then the field",
+        examples=[["body", "region"]],
+    )
+    msg: str = Field(examples=["String should match pattern '^[A-Za-z]{2}[0-9]+$'"])
+    type: str | None = Field(default=None, examples=["string_pattern_mismatch"])
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details, as every error response of this API."""
+    """RFC 9457 problem details, as every error response of this API.
 
-    type: str = Field(description="URI identifying the problem type")
-    title: str
-    status: int
-    detail: str
+    ``type`` identifies the problem (``urn:casework:problem:<slug>``, listed in docs/http.md);
+    the members after ``instance`` are extensions, present only where they apply.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(
+        description="URI identifying the problem type",
+        examples=["urn:casework:problem:validation-error"],
+    )
+    title: str = Field(description="Short summary, the same for every problem of this type")
+    status: int = Field(ge=400, le=599, description="The HTTP status code")
+    detail: str = Field(description="What happened in this occurrence, for a human")
     instance: str | None = None
-    errors: list[FieldError] | None = Field(default=None, description="Validation errors")
+    errors: list[FieldError] | None = Field(
+        default=None, description="Validation errors, one per field (422)"
+    )
     allowed: list[str] | None = Field(
-        default=None, description="Allowed next statuses (illegal transition)"
+        default=None, description="Allowed next statuses (409, illegal transition)"
+    )
+    current: str | None = Field(
+        default=None, description="The record's status when a transition was refused (409)"
+    )
+    missing: str | None = Field(default=None, description='What a move lacks, e.g. "consent" (409)')
+    current_version: int | None = Field(
+        default=None, description="The record's version when If-Match was stale (412)"
+    )
+    acceptable: list[str] | None = Field(
+        default=None, description="The media types this resource can produce (406) or read (415)"
+    )
+    error: str | None = Field(
+        default=None,
+        description="OAuth 2.0 error code (RFC 6749 section 5.2), token endpoint only",
+        examples=["invalid_grant"],
+    )
+    error_description: str | None = Field(
+        default=None, description="The same as detail, for OAuth 2.0 clients (token endpoint)"
     )
 
 
@@ -82,6 +114,30 @@ class Forbidden(ProblemError):
 
 class NotFound(ProblemError):
     status, slug, title = 404, "not-found", "Not found"
+
+
+class NotAcceptable(ProblemError):
+    status, slug, title = 406, "not-acceptable", "Not acceptable"
+
+
+class UnsupportedMediaType(ProblemError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class OAuthError(ProblemError):
+    """A token endpoint error (RFC 6749 section 5.2), still as problem details.
+
+    ``error`` is the OAuth 2.0 code a standard client reads (``invalid_request``,
+    ``invalid_grant``, ``unsupported_grant_type`` ...); ``error_description`` repeats
+    the detail for it.
+    """
+
+    status, title = 400, "OAuth 2.0 token request refused"
+
+    def __init__(self, error: str, detail: str, *, status: int = 400, **kw: Any) -> None:
+        super().__init__(detail, error=error, error_description=detail, **kw)
+        self.status = status
+        self.slug = "oauth-" + error.replace("_", "-")
 
 
 class Conflict(ProblemError):

@@ -21,7 +21,9 @@ from casework.reference.vocabularies import Role
 
 router = APIRouter(prefix="/api/v1/integrations/kobo", tags=["kobo"])
 Admin = Annotated[Principal, Depends(allow(Role.admin))]
-FormCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+FormCode = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$"), Field(examples=["gao_incidents"])
+]
 
 
 class KoboFormCreate(WriteModel):

@@ -12,7 +12,9 @@ from casework.reference.vocabularies import RepatriationStatus
 
 Note = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 DestinationPCode = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z]{2}[0-9]*$", max_length=16, to_upper=True)
+    str,
+    StringConstraints(pattern=r"^[A-Za-z]{2}[0-9]*$", max_length=16, to_upper=True),
+    Field(examples=["CF71"]),
 ]
 
 
