@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,7 +28,11 @@ from casework.core.errors import (
     install_error_handlers,
     problem_response,
 )
-from casework.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from casework.core.middleware import (
+    BodySizeLimitMiddleware,
+    LocationMiddleware,
+    RequestContextMiddleware,
+)
 from casework.core.observability import configure_logging, metrics_payload
 from casework.counselling.router import router as counselling_router
 from casework.idempotency.middleware import IdempotencyMiddleware
@@ -43,6 +49,10 @@ from casework.sgbv.router import router as sgbv_router
 logger = logging.getLogger("casework")
 
 
+class HealthStatus(BaseModel):
+    status: Literal["ok", "ready"]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging()
@@ -55,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "problem+json; conventions for client authors are in docs/http.md.",
         contact={"name": "casework maintainers"},
         license_info={"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        # Readable ids (createIncident) also name the generated body schemas (Body_login).
+        generate_unique_id_function=lambda route: openapi.camel(route.name),
         # The query, Accept and Content-Type rules of every API operation (core/conventions).
         dependencies=[Depends(check_conventions)],
         servers=[
@@ -78,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the body limit applies before an Idempotency-Key request body is buffered.
     # Tests replace app.state.session_provider to join their transaction.
     app.state.session_provider = new_session
+    app.add_middleware(LocationMiddleware, routes=lambda: app.routes)
     app.add_middleware(IdempotencyMiddleware, provide_session=lambda: app.state.session_provider())
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
@@ -86,7 +99,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
-            expose_headers=["ETag", "X-Request-ID", "Retry-After"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "X-Request-ID",
+                "Retry-After",
+                "Idempotency-Replayed",
+            ],
         )
     app.add_middleware(RequestContextMiddleware)
 
@@ -118,17 +137,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payload, media_type = metrics_payload()
         return Response(payload, media_type=media_type)
 
-    @app.get("/health", tags=["operations"], summary="Liveness")
+    @app.get("/health", tags=["operations"], summary="Liveness", response_model=HealthStatus)
     def health() -> dict[str, str]:
+        """The process answers (no database access)."""
         return {"status": "ok"}
 
     @app.get(
         "/ready",
         tags=["operations"],
         summary="Readiness: the database answers",
+        response_model=HealthStatus,
         responses={503: {"model": Problem, "description": "Database unreachable"}},
     )
     def ready(session: SessionDep) -> dict[str, str]:
+        """Ready to serve: the database is reachable."""
         try:
             session.execute(text("SELECT 1"))
         except SQLAlchemyError as exc:

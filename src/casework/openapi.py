@@ -26,6 +26,7 @@ from fastapi.routing import APIRoute
 
 from casework.auth.principal import ACCESS, Access
 from casework.core.errors import PROBLEM_MEDIA_TYPE
+from casework.core.middleware import collections_with_items
 from casework.reference.vocabularies import Role
 
 OpenAPI = dict[str, Any]
@@ -151,6 +152,7 @@ def complete(document: OpenAPI, app: FastAPI) -> OpenAPI:
     for name in ("HTTPValidationError", "ValidationError"):
         components.get("schemas", {}).pop(name, None)
     ids = _operation_ids(routes)
+    readable = collections_with_items(app.routes)
     used_tags: set[str] = set()
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
@@ -158,6 +160,8 @@ def complete(document: OpenAPI, app: FastAPI) -> OpenAPI:
             operation["operationId"] = ids[(path, method)]
             used_tags.update(operation.get("tags", []))
             _complete_operation(path, method, operation, route, components)
+            if method == "post" and path in readable:
+                _declare_location(operation)
     document["tags"] = [
         {"name": tag, "description": TAGS.get(tag, f"Operations on {tag}.")}
         for tag in sorted(used_tags, key=lambda t: (list(TAGS).index(t) if t in TAGS else 99, t))
@@ -296,10 +300,14 @@ def _complete_response(
     properties = _properties(schema, components)
     if "version" in properties:
         headers["ETag"] = {"$ref": "#/components/headers/ETag"}
-    if status == 201 and "id" in properties:
-        headers["Location"] = {"$ref": "#/components/headers/Location"}
     if any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", [])):
         headers["Idempotency-Replayed"] = {"$ref": "#/components/headers/Idempotency-Replayed"}
+
+
+def _declare_location(operation: OpenAPI) -> None:
+    created = operation["responses"].get("201")
+    if created is not None:
+        created["headers"]["Location"] = {"$ref": "#/components/headers/Location"}
 
 
 def _properties(schema: OpenAPI | None, components: OpenAPI) -> set[str]:

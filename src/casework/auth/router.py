@@ -5,9 +5,11 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
+from sqlalchemy import select
 
 from casework.audit import service as audit_service
 from casework.auth import apikeys, service
+from casework.auth.models import ApiKey, Organization
 from casework.auth.principal import ANY_ROLE, CurrentPrincipal, Principal, allow
 from casework.auth.schemas import (
     ApiKeyCreate,
@@ -25,7 +27,7 @@ from casework.core.config import get_settings
 from casework.core.conventions import exempt
 from casework.core.db import SessionDep
 from casework.core.errors import OAuthError, Problem, TooManyRequests, problem_responses
-from casework.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from casework.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, keyset_page
 from casework.reference.vocabularies import Role
 
 # No router-wide tag: each route names its one tag (a router tag would be added to the
@@ -225,12 +227,26 @@ def create_organization(
 
 @router.get(
     "/organizations",
-    response_model=list[OrganizationRead],
-    responses=problem_responses(401, 403),
+    response_model=Page[OrganizationRead],
+    responses=problem_responses(401, 403, 422),
     tags=["organizations"],
+    summary="List organisations, newest first",
 )
-def list_organizations(session: SessionDep, admin: AdminDep) -> list[OrganizationRead]:
-    return [OrganizationRead.model_validate(o) for o in service.list_organizations(session)]
+def list_organizations(
+    session: SessionDep,
+    admin: AdminDep,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[OrganizationRead]:
+    rows, next_cursor = keyset_page(
+        session,
+        select(Organization),
+        created_at=Organization.created_at,
+        record_id=Organization.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[OrganizationRead.model_validate(o) for o in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -248,12 +264,26 @@ def create_api_key(session: SessionDep, admin: AdminDep, body: ApiKeyCreate) -> 
 
 @router.get(
     "/api-keys",
-    response_model=list[ApiKeyRead],
-    responses=problem_responses(401, 403),
+    response_model=Page[ApiKeyRead],
+    responses=problem_responses(401, 403, 422),
     tags=["api-keys"],
+    summary="List API keys (never the keys themselves), newest first",
 )
-def list_api_keys(session: SessionDep, admin: AdminDep) -> list[ApiKeyRead]:
-    return [ApiKeyRead.model_validate(k) for k in apikeys.list_keys(session)]
+def list_api_keys(
+    session: SessionDep,
+    admin: AdminDep,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[ApiKeyRead]:
+    rows, next_cursor = keyset_page(
+        session,
+        select(ApiKey),
+        created_at=ApiKey.created_at,
+        record_id=ApiKey.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[ApiKeyRead.model_validate(k) for k in rows], next_cursor=next_cursor)
 
 
 @router.delete(

@@ -26,6 +26,14 @@ PROBLEM_TYPE_BASE = "urn:casework:problem:"
 FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
 
 
+# The one vocabulary of 422 problems: every 422 has one of these types, with its title.
+UNPROCESSABLE = {
+    "validation-error": "Invalid input",
+    "malformed-json": "Malformed request body",
+    "idempotency-key-reused": "Idempotency-Key reused",
+}
+
+
 class FieldError(BaseModel):
     loc: list[str | int] = Field(
         description="Where: body, query, header or path, then the field",
@@ -188,6 +196,9 @@ def problem_body(
     **extra: Any,
 ) -> dict[str, Any]:
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    if status == 422:  # by construction, never outside the vocabulary
+        slug = slug if slug in UNPROCESSABLE else "validation-error"
+        title = UNPROCESSABLE[slug]
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + (slug or phrase.lower().replace(" ", "-")),
         "title": title or phrase,
@@ -248,7 +259,6 @@ def install_error_handlers(app: FastAPI) -> None:
             if malformed
             else "The request has invalid fields.",
             slug="malformed-json" if malformed else "validation-error",
-            title="Invalid input",
             errors=errors,
         )
 
@@ -261,7 +271,6 @@ def install_error_handlers(app: FastAPI) -> None:
                 422,
                 "The request body could not be read as JSON (UTF-8) or form data.",
                 slug="malformed-json",
-                title="Invalid input",
                 errors=[{"loc": ["body"], "msg": "unreadable body", "type": "body_unreadable"}],
             )
         return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))

@@ -97,6 +97,7 @@ class ReferralEventRead(ReadModel):
     from_: ReferralStatus | None = Field(alias="from")
     to: ReferralStatus
     by: uuid.UUID | None = Field(description="null in a focal point's view")
+    by_username: str | None = Field(description="Who moved it; null in a focal point's view")
     at: datetime
     note: str | None
     consent_override_reason: str | None

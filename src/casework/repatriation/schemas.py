@@ -89,6 +89,7 @@ class RepatriationEventRead(ReadModel):
     from_: RepatriationStatus | None = Field(alias="from")
     to: RepatriationStatus
     by: uuid.UUID
+    by_username: str | None = Field(description="Who took the step")
     at: datetime
     note: str | None
 
