@@ -136,8 +136,10 @@ def login(session: SessionDep, grant: Annotated[PasswordGrant, Depends(password_
     summary="The caller: role, organisation, regions, actor",
     dependencies=[Depends(allow(*ANY_ROLE))],
 )
-def read_me(session: SessionDep, principal: CurrentPrincipal) -> UserRead:
-    return service.to_read(service.get_user(session, principal.user_id))
+def read_me(session: SessionDep, principal: CurrentPrincipal, response: Response) -> UserRead:
+    user = service.get_user(session, principal.user_id)
+    set_etag(response, user.version)
+    return service.to_read(user)
 
 
 @router.post(
