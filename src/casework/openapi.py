@@ -225,6 +225,7 @@ def _complete_operation(
     secured = bool(operation.get("security")) or access is not None
     if access is not None and access.api_keys:
         operation["security"] = [{OAUTH2: []}, {API_KEY: []}]
+    bearer = secured  # a user's token or an API key: what Idempotency-Key replays key on
     if path == KOBO_SECRET_PATH:
         operation["security"] = [{KOBO_SECRET: []}]
         operation["parameters"] = [
@@ -237,7 +238,7 @@ def _complete_operation(
         if parameter["name"] == "If-Match":
             parameter["example"] = '"3"'
     writes = method in ("post", "put", "patch")
-    idempotent = method == "post" and path.startswith(API_PREFIX) and secured
+    idempotent = method == "post" and path.startswith(API_PREFIX) and bearer
     if idempotent:
         operation.setdefault("parameters", []).append(deepcopy(IDEMPOTENCY_KEY))
     responses: OpenAPI = operation["responses"]
@@ -245,14 +246,20 @@ def _complete_operation(
     if path.startswith(API_PREFIX):
         statuses.add(406)
     if secured:
-        statuses |= {401, 403}
+        statuses.add(401)
+    if bearer:
+        statuses.add(403)
     if writes and "requestBody" in operation:
         statuses |= {413, 415}
     if idempotent:
         statuses.add(409)
+    if "{" in path:  # a record that does not exist, or lies outside the caller's scope
+        statuses.add(404)
+    if any(p["name"] == "If-Match" for p in operation.get("parameters", [])):
+        statuses.add(412)
     if path == TOKEN_PATH:
         statuses |= {400, 429}
-        statuses -= {401, 403, 415, 422}
+        statuses -= {401, 403, 406, 415, 422}  # checks of its own, the OAuth way
         responses.pop("422", None)
     for status in sorted(statuses):
         responses.setdefault(str(status), {})

@@ -50,7 +50,8 @@ def test_every_operation_has_exactly_one_tag_and_every_tag_is_described(
 
 def test_every_authenticated_post_declares_idempotency_key(document: dict[str, Any]) -> None:
     for path, method, op in operations(document):
-        if method == "post" and op.get("security") and path.startswith("/api/"):
+        bearer = {"OAuth2PasswordBearer": []} in op.get("security", [])
+        if method == "post" and bearer and path.startswith("/api/"):
             names = [p["name"] for p in op.get("parameters", [])]
             assert "Idempotency-Key" in names, path
             for status, response in op["responses"].items():
@@ -62,10 +63,10 @@ def test_statuses_any_request_can_meet_are_declared(document: dict[str, Any]) ->
     for path, method, op in operations(document):
         responses = op["responses"]
         assert {"500", "405"} <= set(responses), (path, method)
-        if path.startswith("/api/"):
+        if path.startswith("/api/") and path != "/api/v1/auth/token":
             assert "406" in responses, (path, method)
         if op.get("security"):
-            assert {"401", "403"} <= set(responses), (path, method)
+            assert "401" in responses, (path, method)
         if "requestBody" in op:
             assert "413" in responses, (path, method)
             if path != "/api/v1/auth/token":
