@@ -1,4 +1,4 @@
-# casework API. Build: docker compose build; run: docker compose up (see README).
+# casework API. Build: docker compose build; run: docker compose up (see docs/administrators.md).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -26,6 +26,8 @@ os.environ["CASEWORK_ENCRYPTION_KEYS"] = "t1:" + "dGVzdC1lbmNyeXB0aW9uLWtleS0xLT
 os.environ["CASEWORK_BLIND_INDEX_KEY"] = "dGVzdC1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMhISE="
 os.environ.pop("CASEWORK_ENCRYPTION_ACTIVE_KEY", None)
 os.environ.pop("CASEWORK_DATABASE_URL", None)
+# The in-process scheduler is tested on its own (tests/notifications/test_scheduler.py).
+os.environ["CASEWORK_SCHEDULER_INTERVAL_SECONDS"] = "0"
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient

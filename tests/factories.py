@@ -39,6 +39,9 @@ from casework.repatriation.schemas import RepatriationCreate
 from casework.sgbv import service as sgbv_service
 from casework.sgbv.models import SgbvCase
 from casework.sgbv.schemas import SgbvCaseCreate
+from casework.transfers import service as transfer_service
+from casework.transfers.models import Transfer
+from casework.transfers.schemas import TransferCreate, TransferTransition
 
 PASSWORD = "correct horse battery staple"
 
@@ -248,6 +251,7 @@ class World:
     files: dict[str, RepatriationFile] = field(default_factory=dict)
     consents: dict[str, Consent] = field(default_factory=dict)
     referrals: dict[str, Referral] = field(default_factory=dict)
+    transfers: dict[str, Transfer] = field(default_factory=dict)
     api_key: ApiKey | None = None
     api_key_secret: str = ""
     kobo_form: str = ""
@@ -374,6 +378,68 @@ def build_world(session: Session) -> World:
         admin2="ML0506",
         incident_type="robbery",
         description="Cattle stolen near Mopti.",
+    )
+    session.flush()
+    return world
+
+
+def make_transfer(
+    session: Session,
+    by: User,
+    *,
+    to: str = "ORGB",
+    decided_by: User | None = None,
+    decision: str = "accepted",
+    **fields: Any,
+) -> Transfer:
+    """Request a transfer (and have ``decided_by`` accept, reject or cancel it)."""
+    body = {"to_organization": to, "note": "The family moved.", **fields}
+    transfer, _ = transfer_service.request_transfer(
+        session, principal_of(by), TransferCreate.model_validate(body)
+    )
+    if decided_by is not None:
+        note = "Not our area." if decision == "rejected" else None
+        transfer_service.transition(
+            session,
+            principal_of(decided_by),
+            transfer,
+            TransferTransition.model_validate({"to": decision, "note": note}),
+            if_match=None,
+        )
+    return transfer
+
+
+def data_sharing_body(**overrides: Any) -> dict[str, Any]:
+    return consent_body(purpose="data_sharing", actors=[], services=[], **overrides)
+
+
+def add_case_management(session: Session, world: World) -> World:
+    """Case-management fixtures on top of ``build_world``: a second GBV caseworker in A,
+    one in B, data_sharing consents, and a person of A with a pending transfer to B."""
+    world.users["gbv_a2"] = make_user(session, "gbv_a2", Role.gbv_caseworker, world.org_a)
+    world.users["gbv_b"] = make_user(session, "gbv_b", Role.gbv_caseworker, world.org_b)
+    world.users["caseworker_a2"] = make_user(session, "caseworker_a2", Role.caseworker, world.org_a)
+    caseworker = world.user("caseworker_a")
+    world.consents["sharing_a"] = make_consent(
+        session, caseworker, **data_sharing_body(person_id=str(world.persons["a"].id))
+    )
+    world.consents["sharing_case_a"] = make_consent(
+        session,
+        world.user("gbv_a"),
+        **data_sharing_body(sgbv_case_id=str(world.cases["a"].id), given_by="survivor"),
+    )
+    world.persons["moving"] = make_person(
+        session,
+        caseworker,
+        registration_number="MLI-GAO-000555",
+        full_name="Fatoumata Diallo",
+        birth_year=1988,
+    )
+    make_consent(
+        session, caseworker, **data_sharing_body(person_id=str(world.persons["moving"].id))
+    )
+    world.transfers["pending"] = make_transfer(
+        session, caseworker, person_id=str(world.persons["moving"].id)
     )
     session.flush()
     return world

@@ -60,7 +60,7 @@ class Cluster:
         }
         self.servers: list[Server] = []
 
-    def start(self) -> Server:
+    def start(self, ready_within: float = 30) -> Server:
         port = free_port()
         process = subprocess.Popen(
             [CASEWORK, "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -70,7 +70,7 @@ class Cluster:
         )
         server = Server(f"http://127.0.0.1:{port}", process)
         self.servers.append(server)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + ready_within
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{server.url}/ready", timeout=1).status_code == 200:

@@ -15,11 +15,14 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from casework.reference.vocabularies import Role
 from tests.factories import (
     World,
+    add_case_management,
     auth,
+    build_world,
     case_body,
     consent_body,
     counselling_body,
@@ -85,6 +88,13 @@ MATRIX = [
         frozenset({A}),
         path=_user_url,
         body=lambda w: {"regions": ["ML05"]},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/users/{user_id}/unlock",
+        frozenset({A}),
+        ok=204,
+        path=lambda w: _user_url(w) + "/unlock",
     ),
     Endpoint(
         "POST",
@@ -368,6 +378,89 @@ MATRIX += [
         path=lambda w: f"/api/v1/api-keys/{w.api_key.id}",
     ),
 ]
+
+# Case management. Owner-only moves: the representative caseworker owns persons['a'] and
+# the representative GBV caseworker owns cases['a']; other handlers are 403 there
+# (tests/cases covers other organisations and regions: 404).
+OWNER_OR_SUPERVISOR = frozenset({S, C})
+MATRIX += [
+    Endpoint(
+        "POST",
+        "/api/v1/persons/{person_id}/assign",
+        OWNER_OR_SUPERVISOR,
+        path=lambda w: f"/api/v1/persons/{w.persons['a'].id}/assign",
+        body=lambda w: {"owner": str(w.user("caseworker_a2").id), "note": "Leave"},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/persons/{person_id}/transitions",
+        OWNER_OR_SUPERVISOR,
+        path=lambda w: f"/api/v1/persons/{w.persons['a'].id}/transitions",
+        body=lambda w: {"to": "closed", "note": "Services completed."},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/persons/{person_id}/history",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/persons/{w.persons['a'].id}/history",
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/sgbv-cases/{case_id}/assign",
+        HANDLE_SGBV,
+        path=lambda w: f"/api/v1/sgbv-cases/{w.cases['a'].id}/assign",
+        body=lambda w: {"owner": str(w.user("gbv_a2").id)},
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/sgbv-cases/{case_id}/transitions",
+        HANDLE_SGBV,
+        path=lambda w: f"/api/v1/sgbv-cases/{w.cases['a'].id}/transitions",
+        body=lambda w: {"to": "closure_requested", "note": "Goals of the care plan met."},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/sgbv-cases/{case_id}/history",
+        HANDLE_SGBV,
+        path=lambda w: f"/api/v1/sgbv-cases/{w.cases['a'].id}/history",
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/transfers",
+        OWNER_OR_SUPERVISOR,
+        ok=201,
+        body=lambda w: {"person_id": str(w.persons["a"].id), "to_organization": "ORGB"},
+    ),
+    Endpoint("GET", "/api/v1/transfers", HANDLE_PERSONS),
+    Endpoint(
+        "GET",
+        "/api/v1/transfers/{transfer_id}",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/transfers/{w.transfers['pending'].id}",
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/transfers/{transfer_id}/transitions",
+        OWNER_OR_SUPERVISOR,  # the sending side cancels (the requester; a supervisor)
+        path=lambda w: f"/api/v1/transfers/{w.transfers['pending'].id}/transitions",
+        body=lambda w: {"to": "cancelled"},
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/transfers/{transfer_id}/history",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/transfers/{w.transfers['pending'].id}/history",
+    ),
+]
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    """The shared world plus the case-management fixtures (owners, a pending transfer)."""
+    world = add_case_management(session, build_world(session))
+    session.commit()
+    return world
+
 
 # Routes that need no token (their behaviour is tested elsewhere).
 PUBLIC = {

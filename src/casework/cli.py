@@ -1,17 +1,62 @@
-"""The ``casework`` command: migrate, demo, serve, create-user."""
+"""The ``casework`` command: migrate, demo, serve, create-user, ..."""
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from casework.core.config import get_settings
 
-app = typer.Typer(help="casework: protection-monitoring case management.", no_args_is_help=True)
 err = Console(stderr=True)
+
+
+class _CaseworkGroup(TyperGroup):
+    """Every command: an unmigrated database is one clear line, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer vendors click: its Context is internal
+        from sqlalchemy.exc import DBAPIError
+
+        from casework.core.migrations import NotMigrated
+
+        try:
+            return super().invoke(ctx)
+        except NotMigrated as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
+        except DBAPIError as failure:
+            # A missing table (a command without its own check), or no database at all.
+            try:
+                _require_migrated()
+            except NotMigrated as exc:
+                typer.echo(str(exc), err=True)
+                raise typer.Exit(1) from None
+            except DBAPIError:
+                from casework.core.migrations import describe_database
+
+                reason = str(failure.orig or failure).strip().splitlines() or ["no answer"]
+                where = describe_database(get_settings().sqlalchemy_url)
+                typer.echo(f"the database at {where} is not reachable: {reason[0]}", err=True)
+                raise typer.Exit(1) from None
+            raise
+
+
+app = typer.Typer(
+    cls=_CaseworkGroup,
+    help="casework: protection-monitoring case management.",
+    no_args_is_help=True,
+)
+
+
+def _require_migrated() -> None:
+    """Stop with one line unless the configured database is migrated to head."""
+    from casework.core.db import get_engine
+    from casework.core.migrations import check_migrated
+
+    check_migrated(get_engine())
 
 
 @app.command()
@@ -34,6 +79,7 @@ def demo(
     """Load demo organisations, users of every role and incidents (safe to run again)."""
     from casework.demo import load_demo
 
+    _require_migrated()
     load_demo(reset_passwords=reset_passwords)
 
 
@@ -43,12 +89,17 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
-    """Serve the API with uvicorn."""
+    """Serve the API with uvicorn (and run the notification scheduler)."""
     import os
     import tempfile
 
     import uvicorn
 
+    _require_migrated()
+    _check_port_free(host, port)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - a display name
+    base = f"http://{shown}:{port}" if ":" not in shown else f"http://[{shown}]:{port}"
+    typer.echo(f"casework is serving at {base}/ (web), API documentation at {base}/docs")
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Several processes: /metrics must add up every worker's counters.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="casework-metrics-")
@@ -72,12 +123,19 @@ def create_user(
     username: Annotated[str, typer.Option(help="Login name")],
     role: Annotated[str, typer.Option(help="admin, supervisor, monitor, caseworker, ...")],
     organization: Annotated[
-        str | None, typer.Option(help="Organisation code; created if new")
+        str | None, typer.Option(help="Organisation code (an existing one)")
     ] = None,
     region: Annotated[
         list[str] | None, typer.Option(help="Region P-code (repeat for several)")
     ] = None,
     actor: Annotated[str | None, typer.Option(help="Referral actor code (focal points)")] = None,
+    create_organization: Annotated[
+        bool,
+        typer.Option(
+            "--create-organization",
+            help="Create the organisation if the code is new (otherwise a new code is refused)",
+        ),
+    ] = False,
 ) -> None:
     """Create a user. The password is read from standard input (one line, no prompt when piped)."""
     from pydantic import ValidationError
@@ -87,6 +145,17 @@ def create_user(
     from casework.core.db import new_session
     from casework.core.errors import ProblemError
 
+    _require_migrated()
+    if organization and not create_organization:
+        with new_session() as session:
+            known = auth_service.get_organization_by_code(session, organization) is not None
+        if not known:
+            err.print(
+                f"unknown organisation {organization.upper()}: check the code, or add "
+                "--create-organization to create it",
+                markup=False,
+            )
+            raise typer.Exit(2)
     password = _read_password()
     try:
         data = UserCreate(
@@ -104,7 +173,7 @@ def create_user(
     with new_session() as session:
         try:
             user = auth_service.create_user(
-                session, data, get_settings(), create_missing_organization=True
+                session, data, get_settings(), create_missing_organization=create_organization
             )
             session.commit()
         except ProblemError as exc:
@@ -114,6 +183,24 @@ def create_user(
                 err.print(f"[red]  {where}: {problem['msg']}[/red]")
             raise typer.Exit(2) from None
         typer.echo(f"created {user.role} {user.username} ({user.id})")
+
+
+@app.command("unlock-user")
+def unlock_user(username: Annotated[str, typer.Argument(help="Login name")]) -> None:
+    """Lift a login lockout (after too many wrong passwords) before it expires. Audited."""
+    from casework.auth import service as auth_service
+    from casework.core.db import new_session
+
+    _require_migrated()
+    with new_session() as session:
+        user = auth_service.get_user_by_username(session, username)
+        if user is None:
+            err.print(f"no user named {username}", markup=False)
+            raise typer.Exit(2)
+        lifted = auth_service.unlock(session, user)
+        session.commit()
+        name = user.username
+    typer.echo(f"{name} unlocked" if lifted else f"{name} was not locked out; failures cleared")
 
 
 @app.command("rotate-key")
@@ -128,6 +215,7 @@ def rotate_key() -> None:
     from casework.core.db import get_engine
     from casework.core.rotation import rotate
 
+    _require_migrated()
     keyring = get_settings().keyring()
     with Progress(console=err, transient=True) as progress:
         tasks: dict[str, TaskID] = {}
@@ -153,6 +241,7 @@ def notify_overdue() -> None:
     from casework.core.db import new_session, session_factory
     from casework.notifications import service as notifications
 
+    _require_migrated()
     with new_session() as session:
         late = notifications.queue_overdue(session)
         session.commit()
@@ -166,6 +255,7 @@ def deliver_notifications() -> None:
     from casework.core.db import session_factory
     from casework.notifications import service as notifications
 
+    _require_migrated()
     outcome = notifications.deliver_due(session_factory(), notifications.http_poster())
     typer.echo(f"deliveries: {dict(outcome) or 'none due'}")
 
@@ -194,6 +284,7 @@ def kobo_pull(
     from casework.core.errors import ProblemError
     from casework.integrations.pull import pull
 
+    _require_migrated()
     token = os.environ.get(token_env)
     if not token:
         err.print(f"[red]{token_env} is not set[/red]")
@@ -229,6 +320,7 @@ def audit_verify() -> None:
     from casework.audit import service as audit_service
     from casework.core.db import new_session
 
+    _require_migrated()
     with new_session() as session:
         result = audit_service.verify(session)
     if result.ok:
@@ -239,6 +331,28 @@ def audit_verify() -> None:
         f"({result.checked} entries verified before it)[/red]"
     )
     raise typer.Exit(1)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """A busy port is one line naming it and how to pick another, not a traceback."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                typer.echo(f"cannot listen on {host}:{port}: {exc.strerror}", err=True)
+                raise typer.Exit(1) from None
+            typer.echo(
+                f"port {port} on {host} is already in use: stop what uses it, or pick another "
+                f"port (PORT={port + 1} make run, or casework serve --port {port + 1})",
+                err=True,
+            )
+            raise typer.Exit(1) from None
 
 
 def _read_password() -> str:

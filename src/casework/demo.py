@@ -59,6 +59,8 @@ DEMO_USERS = (
     DemoUser("monitor.mopti", Role.monitor, "NRA", ("ML05", "ML06")),
     DemoUser("caseworker", Role.caseworker, "SPP", ("ML07",)),
     DemoUser("gbv.caseworker", Role.gbv_caseworker, "SPP", ("ML07",)),
+    DemoUser("caseworker.ansongo", Role.caseworker, "SPP", ("ML07",)),
+    DemoUser("caseworker.mopti", Role.caseworker, "NRA", ("ML05",)),
     DemoUser("focal.cvjr", Role.actor_focal_point, actor="CVJR"),
     DemoUser("reporting", Role.reporting),
 )
@@ -84,6 +86,7 @@ def load_demo(*, reset_passwords: bool = False, console: Console | None = None) 
         created = _ensure_incidents(session, settings)
         cases = _ensure_cases(session, settings)
         reception = _ensure_reception_and_repatriation(session, settings)
+        management = _ensure_case_management(session, settings)
         session.commit()
 
     # Plain aligned lines, never truncated: the passwords must be copyable.
@@ -104,6 +107,7 @@ def load_demo(*, reset_passwords: bool = False, console: Console | None = None) 
     console.print(f"demo incidents: {created} created, {DEMO_INCIDENTS - created} already present")
     console.print(f"demo persons, SGBV case, consents and referrals: {cases} created")
     console.print(f"demo counselling sessions and repatriation files: {reception} created")
+    console.print(f"demo assignments, closure request and transfer: {management} created")
 
 
 def _ensure_users(session: Session, settings: Settings, *, reset_passwords: bool) -> dict[str, str]:
@@ -442,5 +446,112 @@ def _ensure_reception_and_repatriation(session: Session, settings: Settings) -> 
                 if_match=None,
             )
         created += 1
+    session.flush()
+    return created
+
+
+def _ensure_case_management(session: Session, settings: Settings) -> int:
+    """Owners, an SGBV closure waiting for the supervisor, and a transfer waiting for NRA."""
+    from casework.cases import service as case_service
+    from casework.cases.schemas import AssignRequest, SgbvCaseTransition
+    from casework.consent import service as consent_service
+    from casework.consent.schemas import ConsentCreate
+    from casework.persons import service as person_service
+    from casework.persons.models import Person
+    from casework.persons.schemas import PersonCreate
+    from casework.sgbv import service as sgbv_service
+    from casework.sgbv.models import SgbvCase
+    from casework.sgbv.schemas import SgbvCaseCreate
+    from casework.transfers import service as transfer_service
+    from casework.transfers.models import Transfer
+    from casework.transfers.schemas import TransferCreate
+
+    users = {u.username: u for u in session.scalars(select(User))}
+    caseworker, gbv = principal_for(users["caseworker"]), principal_for(users["gbv.caseworker"])
+    created = 0
+
+    def demo_id(name: str) -> uuid.UUID:
+        return uuid.uuid5(DEMO_NAMESPACE, name)
+
+    # A Bamako refugee household handed to a colleague.
+    handed = session.get(Person, demo_id("household-2-person-0"))
+    colleague = users["caseworker.ansongo"]
+    if handed is not None and handed.owner_id == caseworker.user_id:
+        case_service.assign(
+            session,
+            caseworker,
+            handed,
+            AssignRequest(owner=str(colleague.id), note="(demo) Handover before leave."),
+            if_match=None,
+        )
+        created += 1
+
+    # An SGBV case whose owner asked to close it: the supervisor approves or rejects.
+    if session.get(SgbvCase, demo_id("case-2")) is None:
+        case, _ = sgbv_service.open_case(
+            session,
+            gbv,
+            SgbvCaseCreate(
+                id=demo_id("case-2"),
+                survivor_code="GAO-2026-002",
+                gbv_type="psychological_abuse",
+                occurred_on=datetime.now(UTC).date() - timedelta(days=60),
+                region="ML07",
+                services_needed=["psychosocial"],
+                narrative="(demo) Threats by a relative; counselling completed.",
+            ),
+            settings.code_set,
+        )
+        case_service.transition(
+            session,
+            gbv,
+            case,
+            SgbvCaseTransition(to="closure_requested", note="(demo) Care plan completed."),
+            if_match=None,
+        )
+        created += 1
+
+    # A family moving from Gao to Mopti: SPP asked NRA to take over; NRA has not answered.
+    if session.get(Transfer, demo_id("transfer-1")) is None:
+        person = session.get(Person, demo_id("person-moving"))
+        if person is None:
+            person, _ = person_service.create_person(
+                session,
+                caseworker,
+                PersonCreate(
+                    id=demo_id("person-moving"),
+                    registration_number="MLI-GAO-000303",
+                    full_name="Mariam Coulibaly (demo)",
+                    sex="female",
+                    birth_year=1993,
+                    nationality="MLI",
+                    population_group="idp",
+                    region="ML07",
+                ),
+                settings.code_set,
+            )
+            consent_service.record_consent(
+                session,
+                caseworker,
+                ConsentCreate(
+                    id=demo_id("consent-moving"),
+                    person_id=person.id,
+                    purpose="data_sharing",
+                    given_by="person",
+                    given_at=datetime.now(UTC) - timedelta(days=2),
+                ),
+            )
+        if person.organization_id == caseworker.organization_id:
+            transfer_service.request_transfer(
+                session,
+                caseworker,
+                TransferCreate(
+                    id=demo_id("transfer-1"),
+                    person_id=person.id,
+                    to_organization="NRA",
+                    note="(demo) The family moved to Sévaré; please take over.",
+                ),
+            )
+            created += 1
     session.flush()
     return created

@@ -22,6 +22,7 @@ from casework.consent.router import router as consent_router
 from casework.core.config import Settings, get_settings
 from casework.core.conventions import check_conventions
 from casework.core.db import SessionDep, new_session
+from casework.core.docs import install_docs
 from casework.core.errors import (
     Problem,
     ServiceUnavailable,
@@ -33,11 +34,13 @@ from casework.core.middleware import (
     LocationMiddleware,
     RequestContextMiddleware,
 )
+from casework.core.migrations import is_at_head
 from casework.core.observability import configure_logging, metrics_payload
 from casework.counselling.router import router as counselling_router
 from casework.idempotency.middleware import IdempotencyMiddleware
 from casework.incidents.router import router as incidents_router
 from casework.integrations.router import router as kobo_router
+from casework.notifications import scheduler
 from casework.notifications.router import router as notifications_router
 from casework.persons.router import router as persons_router
 from casework.reference.router import router as reference_router
@@ -45,6 +48,7 @@ from casework.referrals.router import router as referrals_router
 from casework.repatriation.router import router as repatriation_router
 from casework.reports.router import router as reports_router
 from casework.sgbv.router import router as sgbv_router
+from casework.transfers.router import router as transfers_router
 
 logger = logging.getLogger("casework")
 
@@ -72,8 +76,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         servers=[
             {"url": "/", "description": "This server (local or production)", "x-internal": False}
         ],
+        # /docs and /redoc are served from the package, without a CDN (core/docs.py).
+        docs_url=None,
+        redoc_url=None,
+        lifespan=scheduler.lifespan,
     )
     openapi.install(app)
+    install_docs(app)
     install_error_handlers(app)
 
     @app.exception_handler(StaleDataError)
@@ -124,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports_router,
         notifications_router,
         kobo_router,
+        transfers_router,
     ):
         app.include_router(router)
 
@@ -145,17 +155,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get(
         "/ready",
         tags=["operations"],
-        summary="Readiness: the database answers",
+        summary="Readiness: the database answers and is migrated to the current schema",
         response_model=HealthStatus,
-        responses={503: {"model": Problem, "description": "Database unreachable"}},
+        responses={503: {"model": Problem, "description": "Database unreachable or not migrated"}},
     )
     def ready(session: SessionDep) -> dict[str, str]:
-        """Ready to serve: the database is reachable."""
+        """Ready to serve: the database is reachable and migrated to head."""
         try:
             session.execute(text("SELECT 1"))
+            migrated = is_at_head(session.connection())
         except SQLAlchemyError as exc:
             logger.warning("readiness check failed: %s", type(exc).__name__)
             raise ServiceUnavailable("The database is not reachable.") from exc
+        if not migrated:
+            logger.warning("readiness check failed: the database is not migrated")
+            raise ServiceUnavailable("The database is not migrated: run casework migrate.")
         return {"status": "ready"}
 
     return app

@@ -10,10 +10,11 @@ from casework.idempotency.models import IdempotencyRecord
 from casework.incidents.models import Incident
 from casework.integrations.models import KoboForm, KoboPullState, KoboSubmission
 from casework.notifications.models import DeliveryAttempt, OutboxEvent, UserNotification
-from casework.persons.models import Person
+from casework.persons.models import Person, PersonEvent
 from casework.referrals.models import Referral, ReferralEvent
 from casework.repatriation.models import RepatriationEvent, RepatriationFile, RepatriationMember
-from casework.sgbv.models import SgbvCase
+from casework.sgbv.models import SgbvCase, SgbvCaseEvent
+from casework.transfers.models import Transfer, TransferEvent
 
 __all__ = [
     "Actor",
@@ -33,12 +34,16 @@ __all__ = [
     "Organization",
     "OutboxEvent",
     "Person",
+    "PersonEvent",
     "Referral",
     "ReferralEvent",
     "RepatriationEvent",
     "RepatriationFile",
     "RepatriationMember",
     "SgbvCase",
+    "SgbvCaseEvent",
+    "Transfer",
+    "TransferEvent",
     "User",
     "UserNotification",
 ]

@@ -158,6 +158,9 @@ def complete(document: OpenAPI, app: FastAPI) -> OpenAPI:
         for method, operation in operations.items():
             route = routes[(path, method)]
             operation["operationId"] = ids[(path, method)]
+            if not operation.get("tags"):  # a route without a tag is listed by its path
+                parts = [p for p in path.split("/") if p and p not in ("api", "v1")]
+                operation["tags"] = [parts[0] if parts else "operations"]
             used_tags.update(operation.get("tags", []))
             _complete_operation(path, method, operation, route, components)
             if method == "post" and path in readable:

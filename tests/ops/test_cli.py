@@ -39,23 +39,37 @@ def count(url: str, model: type) -> int:
     return int(value)
 
 
+NEW_MONITOR = [
+    "create-user",
+    "--username",
+    "m.gao",
+    "--role",
+    "monitor",
+    "--organization",
+    "newngo",
+    "--region",
+    "ML07",
+    "--region",
+    "ML10",
+]
+
+
+def test_create_user_refuses_an_unknown_organisation_without_the_flag(cli_db: str) -> None:
+    """A typo (SSP for SPP) must not silently become a new organisation."""
+    result = runner.invoke(app, NEW_MONITOR, input="a long enough secret\n")
+    assert result.exit_code == 2
+    assert "unknown organisation NEWNGO" in result.output
+    assert "--create-organization" in result.output
+    assert count(cli_db, User) == 0
+    engine = create_engine(cli_db)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM organizations")).scalar_one() == 0
+    engine.dispose()
+
+
 def test_create_user_reads_the_password_from_stdin(cli_db: str) -> None:
     result = runner.invoke(
-        app,
-        [
-            "create-user",
-            "--username",
-            "m.gao",
-            "--role",
-            "monitor",
-            "--organization",
-            "newngo",
-            "--region",
-            "ML07",
-            "--region",
-            "ML10",
-        ],
-        input="a long enough secret\n",
+        app, [*NEW_MONITOR, "--create-organization"], input="a long enough secret\n"
     )
     assert result.exit_code == 0, result.output
     assert "a long enough secret" not in result.output
@@ -76,8 +90,22 @@ def test_create_user_reads_the_password_from_stdin(cli_db: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--role", "monitor", "--organization", "X1"], "at least one region"),
-        (["--role", "monitor", "--organization", "X1", "--region", "ML99"], "ML99"),
+        (
+            ["--role", "monitor", "--organization", "X1", "--create-organization"],
+            "at least one region",
+        ),
+        (
+            [
+                "--role",
+                "monitor",
+                "--organization",
+                "X1",
+                "--create-organization",
+                "--region",
+                "ML99",
+            ],
+            "ML99",
+        ),
         (["--role", "wizard"], "role"),
         (["--role", "actor_focal_point"], "actor"),
     ],

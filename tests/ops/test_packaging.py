@@ -34,6 +34,8 @@ def test_compose_runs_postgres_16_with_a_health_check_and_migrates_on_start() ->
     assert app["depends_on"]["db"]["condition"] == "service_healthy"
     assert app["environment"]["CASEWORK_ENV"] == "production"
     assert app["environment"]["CASEWORK_DATABASE_URL"].startswith("postgresql://")
+    # Webhooks and overdue notices go out without a cron job.
+    assert app["environment"]["CASEWORK_SCHEDULER_INTERVAL_SECONDS"].endswith(":-60}")
 
 
 def test_app_scales_behind_one_port() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,22 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from casework.reference.vocabularies import Role
-from tests.factories import World, auth, make_case, make_consent, make_incident, make_user
+from casework.reports.datasets import DATASETS
+from casework.reports.protection import publish
+from casework.reports.ptable import build
+from tests.factories import (
+    World,
+    auth,
+    make_case,
+    make_consent,
+    make_incident,
+    make_user,
+    today,
+)
 
 REPORT = "/api/v1/reports/aggregates"
 MAY = date(2026, 5, 1)
+TABLE = build(5, 7.0, 4)  # the default people protection
 
 # The truth: incidents in May 2026 by region and type.
 TRUTH = {
@@ -112,12 +125,60 @@ def test_supervisors_see_only_their_regions(client: TestClient, may: World) -> N
     assert body["rows"] == [{"region": "ML05", "count": 7, "suppressed": False}]
 
 
-def test_people_counts_are_suppressed(client: TestClient, may: World, session: Session) -> None:
-    # 2 sent referrals from the world (ML07, CVJR): below the threshold of 5.
+def published(records: Iterable[Any]) -> int | None:
+    """What the cell-key method publishes for the cell holding exactly these records."""
+    cell = list(records)
+    return publish(TABLE, len(cell), sum(r.record_key for r in cell))
+
+
+def test_people_counts_are_protected_by_the_cell_key(client: TestClient, may: World) -> None:
+    # 2 sent referrals from the world (ML07, CVJR): a count the table never publishes as is.
     body = get(client, may.user("reporting"), dataset="referrals", group_by="actor")
     assert body["threshold"] == 5
-    assert body["rows"] == [{"actor": "CVJR", "count": None, "suppressed": True}]
-    assert body["suppressed_cells"] == 1
+    assert body["protection"] == {
+        "method": "cell_key",
+        "threshold": 5,
+        "max_deviation": 5,
+        "variance": 7.0,
+        "js": 4,
+        "ptable": "create_cnt_ptable(D = 5, V = 7, js = 4)",
+    }
+    sent = [may.referrals["person_sent"], may.referrals["sgbv_sent"]]
+    [row] = body["rows"]
+    assert row["actor"] == "CVJR"
+    assert row["count"] == published(sent)
+    assert row["count"] is None or 5 <= row["count"] <= 2 + 5
+    assert row["suppressed"] is (row["count"] is None)
+    assert body["suppressed_cells"] == (row["count"] is None)
+
+
+def test_incidents_say_they_are_exact(client: TestClient, may: World) -> None:
+    body = get(client, may.user("reporting"), dataset="incidents", group_by="region")
+    assert body["protection"] == {
+        "method": "none",
+        "threshold": None,
+        "max_deviation": None,
+        "variance": None,
+        "js": None,
+        "ptable": None,
+    }
+
+
+def test_an_incident_threshold_hides_small_cells_cheaply(
+    client: TestClient, may: World, configure: Any
+) -> None:
+    configure(report_threshold_incidents=5)
+    body = get(
+        client,
+        may.user("reporting"),
+        dataset="incidents",
+        group_by="region,incident_type",
+        **{"from": "2026-05-01", "to": "2026-05-31"},
+    )
+    cells = {(r["region"], r["incident_type"]): r["count"] for r in body["rows"]}
+    assert cells == {key: (n if n >= 5 else None) for key, n in TRUTH.items()}
+    assert body["protection"]["method"] == "threshold"
+    assert body["suppressed_cells"] == 2
 
 
 def test_sgbv_counts_only_cases_with_reporting_consent(
@@ -125,8 +186,10 @@ def test_sgbv_counts_only_cases_with_reporting_consent(
 ) -> None:
     gbv = may.user("gbv_a")
     consented = []
+    cases = []
     for n in range(6):
         case = make_case(session, gbv, survivor_code=f"GAO-2026-1{n:02d}")
+        cases.append(case)
         consented.append(
             make_consent(
                 session,
@@ -142,29 +205,41 @@ def test_sgbv_counts_only_cases_with_reporting_consent(
         make_case(session, gbv, survivor_code=f"GAO-2026-2{n:02d}")  # no reporting consent
     session.commit()
     body = get(client, may.user("reporting"), dataset="sgbv", group_by="region")
-    assert body["rows"] == [{"region": "ML07", "count": 6, "suppressed": False}]
+    assert body["rows"] == [
+        {"region": "ML07", "count": published(cases), "suppressed": published(cases) is None}
+    ]
     # A withdrawn consent drops the case from every later figure.
-    client.post(
-        f"/api/v1/consents/{consented[0].id}/withdraw", json={"reason": "asked"}, headers=auth(gbv)
-    )
-    after = get(client, may.user("reporting"), dataset="sgbv", group_by="region")
-    assert after["rows"] == [{"region": "ML07", "count": 5, "suppressed": False}]
-    client.post(
-        f"/api/v1/consents/{consented[1].id}/withdraw", json={"reason": "asked"}, headers=auth(gbv)
-    )
-    small = get(client, may.user("reporting"), dataset="sgbv", group_by="region")
-    assert small["rows"] == [{"region": "ML07", "count": None, "suppressed": True}]
+    for withdrawn in (1, 2):
+        client.post(
+            f"/api/v1/consents/{consented[withdrawn - 1].id}/withdraw",
+            json={"reason": "asked"},
+            headers=auth(gbv),
+        )
+        after = get(client, may.user("reporting"), dataset="sgbv", group_by="region")
+        left = cases[withdrawn:]
+        assert after["rows"] == [
+            {"region": "ML07", "count": published(left), "suppressed": published(left) is None}
+        ]
 
 
 def test_counselling_and_repatriation_datasets(client: TestClient, may: World) -> None:
     counselling = get(client, may.user("reporting"), dataset="counselling", group_by="concern")
-    assert {r["concern"] for r in counselling["rows"]} == {"documentation", "medical"}
-    assert all(r["suppressed"] for r in counselling["rows"])  # one session each: below 5
+    one_session = published([may.sessions["a"]])
+    assert counselling["rows"] == [
+        {"concern": concern, "count": one_session, "suppressed": one_session is None}
+        for concern in ("documentation", "medical")
+    ]  # one session: both concern cells hold the same record, so the same answer
     repatriation = get(
         client, may.user("reporting"), dataset="repatriation", group_by="status,destination"
     )
+    one_file = published([may.files["a"]])
     assert repatriation["rows"] == [
-        {"status": "registered", "destination": "Bangui", "count": None, "suppressed": True}
+        {
+            "status": "registered",
+            "destination": "Bangui",
+            "count": one_file,
+            "suppressed": one_file is None,
+        }
     ]
 
 
@@ -234,7 +309,10 @@ def test_hxl_reads_back_with_libhxl(client: TestClient, may: World, tmp_path: Pa
     assert {row.get("#date+month") for row in hxl.data(str(export), local)} == {"2026-05"}
 
 
-def test_suppressed_cells_stay_empty_in_csv(client: TestClient, may: World) -> None:
+def test_hidden_cells_stay_empty_in_csv(client: TestClient, may: World, session: Session) -> None:
+    for referral in (may.referrals["person_sent"], may.referrals["sgbv_sent"]):
+        referral.record_key = 0  # cell key 0: the table's first target for 2 records is 0
+    session.commit()
     text = client.get(
         REPORT,
         params={"dataset": "referrals", "group_by": "actor", "format": "hxl"},
@@ -266,6 +344,8 @@ def test_sitrep_key_figures(client: TestClient, may: World) -> None:
     assert response.status_code == 200, response.text
     figures = response.json()
     assert figures["month"] == "2026-05"
+    assert figures["period"] == {"from": "2026-05-01", "to": "2026-05-31"}
+    assert figures["coverage"] == {"regions": None}
     assert figures["incidents"]["total"] == sum(TRUTH.values())
     # January to May: May's incidents plus the one of 30 April.
     assert figures["incidents"]["year_to_date"] == sum(TRUTH.values()) + 1
@@ -277,21 +357,33 @@ def test_sitrep_key_figures(client: TestClient, may: World) -> None:
     # Nothing was referred in May, and the world's household registered later: true zeros.
     assert figures["referrals"] == {"total": 0, "urgent": 0}
     assert figures["repatriation"]["in_process"] == 0
+    assert figures["protection"]["incidents"]["method"] == "none"
+    assert figures["protection"]["sgbv"]["method"] == "cell_key"
 
 
-def test_sitrep_never_publishes_small_counts_of_people(client: TestClient, may: World) -> None:
+def test_sitrep_protects_people_counts_as_aggregates_do(client: TestClient, may: World) -> None:
     this_month = datetime.now(UTC).strftime("%Y-%m")
+    reporter = may.user("reporting")
     figures = client.get(
-        "/api/v1/reports/sitrep", params={"month": this_month}, headers=auth(may.user("reporting"))
+        "/api/v1/reports/sitrep", params={"month": this_month}, headers=auth(reporter)
     ).json()
-    # Two referrals sent, one household in process, one counselling session: all below 5.
-    assert figures["referrals"]["total"] is None
-    assert figures["repatriation"]["in_process"] is None
-    assert figures["counselling"]["sessions"] is None
-    assert figures["counselling"]["main_concerns"] == []
+    # Two referrals sent, one household in process, one counselling session.
+    sent = [may.referrals["person_sent"], may.referrals["sgbv_sent"]]
+    assert figures["referrals"]["total"] == published(sent)
+    assert figures["repatriation"]["in_process"] == published([may.files["a"]])
+    assert figures["counselling"]["sessions"] == published([may.sessions["a"]])
+    first = f"{this_month}-01"
+    same = get(client, reporter, dataset="referrals", **{"from": first, "to": today().isoformat()})
+    assert same["rows"][0]["count"] == figures["referrals"]["total"]
+    for value in (
+        figures["referrals"]["total"],
+        figures["repatriation"]["in_process"],
+        figures["counselling"]["sessions"],
+    ):
+        assert value is None or value >= 5
 
 
-def test_sitrep_as_a_protection_update_paragraph(client: TestClient, may: World) -> None:
+def test_sitrep_as_a_protection_update(client: TestClient, may: World) -> None:
     response = client.get(
         "/api/v1/reports/sitrep",
         params={"month": "2026-05"},
@@ -299,11 +391,76 @@ def test_sitrep_as_a_protection_update_paragraph(client: TestClient, may: World)
     )
     assert response.headers["content-type"].startswith("text/markdown")
     text = response.text
-    assert "## Key figures, May 2026" in text
+    assert text.startswith("# Protection monitoring update, May 2026\n")
+    assert "**Period:** 1 to 31 May 2026. **Coverage:** all regions. **Source:** casework" in text
+    assert "## Key figures" in text
     assert "**16 protection incidents** were registered in May 2026 in Gao and Mopti" in text
-    assert "**17 since January**" in text
-    assert "extortion (8)" in text
-    assert "**0 voluntary repatriation files**" in text
+    assert "**17 incidents since January**" in text
+    assert "The most frequent were extortion (8), robbery (6) and killing (2)." in text
+    assert "**0 referrals** were made to response actors." in text
+    assert "**0 voluntary repatriation files** are in process." in text
+    assert (
+        "protected by the cell-key method: each may differ from the true count by up to 5" in text
+    )
+    for line in text.splitlines():
+        if line and not line.startswith(("#", "_")):
+            plain = line.lstrip("*")
+            assert plain[:1].isupper() or plain[:1].isdigit(), line
+
+
+def test_sitrep_plurals_and_hidden_figures(session: Session) -> None:
+    from casework.core.config import get_settings
+    from casework.reports.protection import rule_for
+    from casework.reports.sitrep import as_markdown
+
+    settings = get_settings()
+    people = rule_for(DATASETS["referrals"], settings).protection.model_dump()
+    figures = {
+        "month": "2026-05",
+        "period": {"from": "2026-05-01", "to": "2026-05-31"},
+        "coverage": {"regions": ["ML07", "ML05"]},
+        "source": "casework",
+        "incidents": {
+            "total": 1,
+            "year_to_date": 1,
+            "by_region": [{"region": "ML07", "count": 1}],
+            "by_type": [{"incident_type": "killing", "count": 1}],
+        },
+        "referrals": {"total": None, "urgent": None},
+        "counselling": {"sessions": 1, "main_concerns": [{"concern": "medical", "count": 1}]},
+        "repatriation": {"in_process": 1},
+        "protection": {
+            "incidents": {"method": "none"},
+            "referrals": people,
+            "counselling": people,
+            "repatriation": people,
+            "sgbv": people,
+        },
+    }
+    text = as_markdown(figures, settings.code_set)
+    assert "**Coverage:** Gao and Mopti." in text
+    assert "**1 protection incident** was registered in May 2026 in Gao" in text
+    assert "**1 incident since January**" in text
+    assert "The most frequent was killing (1)." in text
+    assert "**At most 5 referrals** were made to response actors, at most 5 of them urgent." in text
+    assert "**1 counselling session** was held; the main concern was medical." in text
+    assert "**1 voluntary repatriation file** is in process." in text
+
+
+def test_ties_are_never_cut_arbitrarily() -> None:
+    from casework.reports.sitrep import leading
+
+    rows = [
+        {"incident_type": code, "count": count}
+        for code, count in [("robbery", 7), ("abduction", 9), ("killing", 7), ("arson", 7)]
+    ]
+    assert [r["incident_type"] for r in leading(rows, "incident_type", 2)] == [
+        "abduction",
+        "arson",
+        "killing",
+        "robbery",
+    ]
+    assert [r["incident_type"] for r in leading(rows, "incident_type", 1)] == ["abduction"]
 
 
 @pytest.mark.parametrize("month", ["2026-13", "May 2026", "2026-5", "", "0000-01", "9999-12"])

@@ -214,6 +214,18 @@ def update_user(
 
 
 @router.post(
+    "/users/{user_id}/unlock",
+    tags=["auth"],
+    status_code=204,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="Lift a user's login lockout (after too many wrong passwords) before it expires",
+)
+def unlock_user(session: SessionDep, admin: AdminDep, user_id: uuid.UUID) -> Response:
+    service.unlock(session, service.get_user(session, user_id))
+    return Response(status_code=204)
+
+
+@router.post(
     "/organizations",
     response_model=OrganizationRead,
     status_code=201,

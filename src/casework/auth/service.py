@@ -95,6 +95,28 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
+def unlock(session: Session, user: User) -> bool:
+    """Lift the user's login lockout and forget their failures; audited. True if locked."""
+    from casework.audit import service as audit_service
+
+    throttle = session.get(LoginThrottle, user.username)
+    was_locked = bool(throttle and throttle.locked_until and throttle.locked_until > utcnow())
+    session.execute(delete(LoginThrottle).where(LoginThrottle.username == user.username))
+    audit_service.record(
+        session,
+        "user.unlock",
+        "users",
+        user.id,
+        detail={"username": user.username, "was_locked": was_locked},
+    )
+    session.flush()
+    return was_locked
+
+
+def get_user_by_username(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == normalize_username(username)))
+
+
 def access_token_for(user: User, settings: Settings) -> tuple[str, int]:
     lifetime = timedelta(minutes=settings.access_token_minutes)
     token = issue_access_token(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from casework.actors import service as actor_service
 from casework.auth.principal import Principal
+from casework.cases import service as case_service
 from casework.consent import permissions
 from casework.consent.models import Consent
 from casework.consent.schemas import ConsentCreate, ConsentQuery, ConsentRead
@@ -76,9 +77,11 @@ def _check_subject(
     """The subject must be one the caller may see; otherwise it 'does not exist'."""
     try:
         if person_id is not None:
-            person_service.get_readable(session, principal, person_id)
+            person = person_service.get_readable(session, principal, person_id)
+            case_service.require_open(person, "recording consent")
         if sgbv_case_id is not None:
-            sgbv_service.get_readable(session, principal, sgbv_case_id)
+            case = sgbv_service.get_readable(session, principal, sgbv_case_id)
+            case_service.require_open(case, "recording consent")
     except NotFound as exc:
         field = "person_id" if person_id is not None else "sgbv_case_id"
         raise InvalidInput(

@@ -1,6 +1,6 @@
 """Settings, read from the environment (prefix ``CASEWORK_``) and an optional ``.env`` file.
 
-Every setting is documented in the README's configuration table; keep the two in step.
+Every setting is documented in docs/ (tests/docs/test_guides.py checks it).
 """
 
 from __future__ import annotations
@@ -11,12 +11,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Self
 
+from platformdirs import user_data_path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from casework.core.crypto import Keyring, build_keyring, development_key_material
 
-DEFAULT_DATA_DIR = Path("var")
+
+def default_data_dir() -> Path:
+    """Per user, never the working directory: ``$XDG_DATA_HOME/casework`` on Linux."""
+    return user_data_path("casework", appauthor=False)
+
+
 INSECURE_SECRETS = {"changethis", "secret", "changeme", "development"}
 
 
@@ -45,7 +51,7 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.development
     data_dir: Path = Field(
-        default=DEFAULT_DATA_DIR,
+        default_factory=default_data_dir,
         description="Where the SQLite database and the development secret live.",
     )
     database_url: str = Field(
@@ -84,12 +90,24 @@ class Settings(BaseSettings):
     report_threshold_counselling: int = Field(default=5, ge=0)
     report_threshold_repatriation: int = Field(default=5, ge=0)
     report_threshold_sgbv: int = Field(default=5, ge=5, description="Never below 5")
+    report_max_deviation: int = Field(
+        default=5, ge=1, le=20, description="Cell-key method: D, the most a people count moves"
+    )
+    report_variance: float = Field(
+        default=7.0, gt=0, le=100, description="Cell-key method: V, the variance of the noise"
+    )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000", description="Base of the links in notifications"
     )
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
     referral_due_hours_urgent: int = Field(default=24, ge=1)
     referral_due_hours_normal: int = Field(default=72, ge=1)
+    scheduler_interval_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="How often `casework serve` sweeps overdue referrals and delivers "
+        "notifications; 0 turns the scheduler off.",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -98,6 +116,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _cell_key_parameters_fit_the_thresholds(self) -> Self:
+        """Every people dataset's threshold k needs D >= k - 1 and V > max i (k - i)."""
+        for name in ("sgbv", "referrals", "counselling", "repatriation"):
+            js = max(getattr(self, f"report_threshold_{name}") - 1, 0)
+            least = max((i * (js + 1 - i) for i in range(1, js + 1)), default=0)
+            if self.report_max_deviation < js or self.report_variance <= least:
+                raise ValueError(
+                    f"report threshold {js + 1} for {name} needs CASEWORK_REPORT_MAX_DEVIATION"
+                    f" >= {js} and CASEWORK_REPORT_VARIANCE > {least}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Self:

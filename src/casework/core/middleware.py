@@ -35,7 +35,7 @@ SECURITY_HEADERS = {
 # Framework routes without a route object in scope; any other unmatched path is
 # "unmatched" (a raw path would let clients mint metric labels).
 STATIC_ROUTES = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
-# Swagger UI at /docs loads its script and style from a CDN; everything else is JSON.
+# /docs and /redoc set their own policy (core/docs.py); everything else is JSON.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.crypto import EncryptedText
 from casework.core.db import Base, TimestampMixin
+from casework.core.recordkey import new_record_key
 
 
 class CounsellingSession(TimestampMixin, Base):
@@ -34,6 +35,8 @@ class CounsellingSession(TimestampMixin, Base):
         ForeignKey("organizations.id", ondelete="RESTRICT")
     )
     create_fingerprint: Mapped[str] = mapped_column(String(64))
+    # Fixed random key for the cell-key protection of reports (core/recordkey.py).
+    record_key: Mapped[int] = mapped_column(default=new_record_key)
     version: Mapped[int] = mapped_column(default=1)
 
     concern_rows: Mapped[list[CounsellingConcern]] = relationship(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from casework.auth import service as auth_service
 from casework.auth.principal import Principal
+from casework.cases import service as case_service
 from casework.core.concurrency import check_if_match
 from casework.core.db import utcnow
 from casework.core.errors import Forbidden, InvalidInput, NotFound
@@ -42,6 +43,7 @@ def record_session(
                 "No such person.",
                 errors=[{"loc": ["body", "person_id"], "msg": "no such person", "type": "ref"}],
             ) from None
+        case_service.require_open(person, "recording sessions with them")
         sex = person.sex
         population_group = population_group or person.population_group
         region = region or person.region

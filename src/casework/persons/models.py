@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.core.crypto import EncryptedText
-from casework.core.db import Base, TimestampMixin
+from casework.core.db import Base, TimestampMixin, utcnow
 
 
 class Person(TimestampMixin, Base):
@@ -32,6 +33,11 @@ class Person(TimestampMixin, Base):
         ForeignKey("organizations.id", ondelete="RESTRICT")
     )
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # The caseworker responsible (the creator by default). NULL: nobody yet, for
+    # cases registered before owners existed whose creator had left; a supervisor assigns.
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # CaseStatus: open | closed (core/workflow.py, cases/workflow.py).
+    status: Mapped[str] = mapped_column(String(32), default="open", server_default="open")
     create_fingerprint: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(default=1)
 
@@ -41,4 +47,34 @@ class Person(TimestampMixin, Base):
         Index("ix_persons_registration_number_index", "registration_number_index"),
         Index("ix_persons_organization_id_created_at_id", "organization_id", "created_at", "id"),
         Index("ix_persons_region_created_at_id", "region", "created_at", "id"),
+        Index("ix_persons_owner_id_status", "owner_id", "status"),
     )
+
+
+class PersonEvent(Base):
+    """A person's case history: creation, status moves, assignments, transfers. Never updated."""
+
+    __tablename__ = "person_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), index=True
+    )
+    # Position in the case's history: unique, so racing writers cannot both append.
+    seq: Mapped[int] = mapped_column()
+    event: Mapped[str] = mapped_column(String(32))  # CaseEventKind
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    # Owner and organisation holding the case once the event happened.
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT")
+    )
+    transfer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("transfers.id", ondelete="RESTRICT")
+    )
+    by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str | None] = mapped_column(EncryptedText("person_events.note"))
+
+    __table_args__ = (Index("uq_person_events_person_id_seq", "person_id", "seq", unique=True),)

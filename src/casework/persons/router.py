@@ -7,6 +7,8 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from casework.audit import service as audit_service
 from casework.auth.principal import Principal, allow
+from casework.cases import service as case_service
+from casework.cases.schemas import AssignRequest, CaseHistory, PersonTransition
 from casework.core.concurrency import IfMatchHeader, set_etag
 from casework.core.config import get_settings
 from casework.core.db import SessionDep
@@ -101,3 +103,55 @@ def person_timeline(session: SessionDep, principal: Handler, person_id: uuid.UUI
     timeline = timeline_service.person_timeline(session, principal, person_id)
     audit_service.record(session, "read", "persons", person_id, detail={"view": "timeline"})
     return timeline
+
+
+@router.post(
+    "/{person_id}/assign",
+    response_model=PersonRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+    summary="Give the person to another caseworker of its organisation (owner or supervisor)",
+)
+def assign_person(
+    session: SessionDep,
+    principal: Handler,
+    person_id: uuid.UUID,
+    body: AssignRequest,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> PersonRead:
+    person = person_service.get_readable(session, principal, person_id)
+    case_service.assign(session, principal, person, body, if_match=if_match)
+    set_etag(response, person.version)
+    return person_service.to_read(session, person)
+
+
+@router.post(
+    "/{person_id}/transitions",
+    response_model=PersonRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+    summary="Close or reopen the person (409 lists the allowed moves)",
+)
+def transition_person(
+    session: SessionDep,
+    principal: Handler,
+    person_id: uuid.UUID,
+    body: PersonTransition,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> PersonRead:
+    person = person_service.get_readable(session, principal, person_id)
+    case_service.transition(session, principal, person, body, if_match=if_match)
+    set_etag(response, person.version)
+    return person_service.to_read(session, person)
+
+
+@router.get(
+    "/{person_id}/history",
+    response_model=CaseHistory,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="The person's history, oldest first (creation is the entry with from: null)",
+)
+def person_history(session: SessionDep, principal: Handler, person_id: uuid.UUID) -> CaseHistory:
+    person = person_service.get_readable(session, principal, person_id)
+    audit_service.record(session, "read", "persons", person.id, detail={"view": "history"})
+    return CaseHistory(items=case_service.history(session, principal, person))

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
+from casework.cases.schemas import OwnerFilter
 from casework.core.fields import CountryCode, PCode, ShortText
 from casework.core.schemas import ReadModel, WriteModel
-from casework.reference.vocabularies import PopulationGroup, Sex
+from casework.reference.vocabularies import CaseStatus, PopulationGroup, Sex
 
 
 def _plausible_birth_year(year: int) -> int:
@@ -72,6 +73,9 @@ class PersonRead(ReadModel):
     region: str
     code_set: str
     organization: str
+    status: CaseStatus
+    owner: uuid.UUID | None = Field(description="The caseworker responsible; null: unassigned")
+    owner_username: str | None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -85,5 +89,9 @@ class PersonQuery(WriteModel):
     sex: Sex | None = None
     population_group: PopulationGroup | None = None
     nationality: CountryCode | None = None
+    owner: OwnerFilter | None = Field(
+        default=None, description="me, none (unassigned) or a user id"
+    )
+    status: list[CaseStatus] | None = Field(default=None, max_length=2)
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = Field(default=None, max_length=200)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from casework.auth import service as auth_service
 from casework.auth.principal import Principal
+from casework.cases import service as case_service
 from casework.core.concurrency import check_if_match
 from casework.core.crypto import keyring
 from casework.core.errors import Conflict, Forbidden, NotFound
@@ -60,10 +61,18 @@ def create_person(
         code_set=code_set,
         organization_id=principal.organization_id,
         created_by_id=principal.user_id,
+        owner_id=principal.user_id,
+        status="open",
         create_fingerprint=fingerprint,
     )
     # May meet a concurrent twin: the same id, or the same registration number.
-    return insert_created(session, person, organization_id=principal.organization_id, what="person")
+    return insert_created(
+        session,
+        person,
+        case_service.creation_event(person, principal.user_id),
+        organization_id=principal.organization_id,
+        what="person",
+    )
 
 
 def get_readable(session: Session, principal: Principal, person_id: uuid.UUID) -> Person:
@@ -91,6 +100,11 @@ def list_readable(
         stmt = stmt.where(Person.population_group == query.population_group.value)
     if query.nationality is not None:
         stmt = stmt.where(Person.nationality == query.nationality)
+    owned = case_service.owner_condition(Person.owner_id, principal, query.owner)
+    if owned is not None:
+        stmt = stmt.where(owned)
+    if query.status:
+        stmt = stmt.where(Person.status.in_([s.value for s in query.status]))
     return keyset_page(
         session,
         stmt,
@@ -111,6 +125,7 @@ def update_person(
     code_set: str,
 ) -> Person:
     check_if_match(if_match, person.version)
+    case_service.require_open(person, "changing it")
     fields = changes.model_dump(exclude_unset=True)
     if "region" in fields:
         check_location(fields["region"], None, code_set)
@@ -148,6 +163,9 @@ def to_read(session: Session, person: Person) -> PersonRead:
         region=person.region,
         code_set=person.code_set,
         organization=auth_service.organization_code(session, person.organization_id),
+        status=person.status,
+        owner=person.owner_id,
+        owner_username=case_service.owner_username(session, person),
         version=person.version,
         created_at=person.created_at,
         updated_at=person.updated_at,

@@ -150,6 +150,38 @@ class RepatriationStatus(StrEnum):
     suspended = "suspended"
 
 
+class CaseStatus(StrEnum):
+    """A person's case: open, or closed (a note is required both ways)."""
+
+    open = "open"
+    closed = "closed"
+
+
+class SgbvCaseStatus(StrEnum):
+    """An SGBV case: closing needs a supervisor's approval (GBVIMS+ closure approval)."""
+
+    open = "open"
+    closure_requested = "closure_requested"
+    closed = "closed"
+
+
+class CaseEventKind(StrEnum):
+    created = "created"
+    status = "status"
+    assigned = "assigned"
+    transfer_requested = "transfer_requested"
+    transferred = "transferred"
+    transfer_rejected = "transfer_rejected"
+    transfer_cancelled = "transfer_cancelled"
+
+
+class TransferStatus(StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    rejected = "rejected"
+    cancelled = "cancelled"
+
+
 class Role(StrEnum):
     admin = "admin"
     supervisor = "supervisor"
@@ -296,6 +328,30 @@ LABELS: dict[type[StrEnum], dict[str, tuple[str, str]]] = {
         "withdrawn": ("Withdrawn", "Retiré"),
         "suspended": ("Suspended", "Suspendu"),
     },
+    CaseStatus: {
+        "open": ("Open", "Ouvert"),
+        "closed": ("Closed", "Clôturé"),
+    },
+    SgbvCaseStatus: {
+        "open": ("Open", "Ouvert"),
+        "closure_requested": ("Closure requested", "Clôture demandée"),
+        "closed": ("Closed", "Clôturé"),
+    },
+    CaseEventKind: {
+        "created": ("Created", "Créé"),
+        "status": ("Status changed", "Statut modifié"),
+        "assigned": ("Assigned", "Assigné"),
+        "transfer_requested": ("Transfer requested", "Transfert demandé"),
+        "transferred": ("Transferred", "Transféré"),
+        "transfer_rejected": ("Transfer rejected", "Transfert refusé"),
+        "transfer_cancelled": ("Transfer cancelled", "Transfert annulé"),
+    },
+    TransferStatus: {
+        "pending": ("Pending", "En attente"),
+        "accepted": ("Accepted", "Accepté"),
+        "rejected": ("Rejected", "Refusé"),
+        "cancelled": ("Cancelled", "Annulé"),
+    },
     Role: {
         "admin": ("Administrator", "Administrateur"),
         "supervisor": ("Supervisor", "Superviseur"),
@@ -324,5 +380,9 @@ VOCABULARY_NAMES: dict[str, type[StrEnum]] = {
     "referral_kind": ReferralKind,
     "age_group": AgeGroup,
     "repatriation_status": RepatriationStatus,
+    "case_status": CaseStatus,
+    "sgbv_case_status": SgbvCaseStatus,
+    "case_event": CaseEventKind,
+    "transfer_status": TransferStatus,
     "role": Role,
 }

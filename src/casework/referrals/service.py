@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from casework.actors import service as actor_service
 from casework.auth import service as auth_service
 from casework.auth.principal import Principal
+from casework.cases import service as case_service
 from casework.consent import service as consent_service
 from casework.core.concurrency import check_if_match
 from casework.core.config import Settings
@@ -24,6 +25,7 @@ from casework.counselling import service as counselling_service
 from casework.incidents import service as incident_service
 from casework.notifications import service as notifications
 from casework.persons import service as person_service
+from casework.persons.models import Person
 from casework.reference.vocabularies import ReferralKind, ReferralStatus, Role, Urgency
 from casework.referrals import permissions
 from casework.referrals.models import Referral, ReferralEvent
@@ -55,9 +57,11 @@ def _subject(session: Session, principal: Principal, data: ReferralCreate) -> Su
             return Subject(ReferralKind.incident, incident.region)
         if data.person_id is not None:
             person = person_service.get_readable(session, principal, data.person_id)
+            case_service.require_open(person, "referring from it")
             return Subject(ReferralKind.person, person.region)
         assert data.sgbv_case_id is not None
         case = sgbv_service.get_readable(session, principal, data.sgbv_case_id)
+        case_service.require_open(case, "referring from it")
         return Subject(ReferralKind.sgbv, case.region, case.survivor_code)
     except NotFound as exc:
         field = {
@@ -212,6 +216,7 @@ def transition(
         if principal.role is not Role.supervisor:
             raise Forbidden("Only supervisors may send without consent.")
     if target == ReferralStatus.sent.value:
+        _require_open_subject(session, referral)
         _require_consent(session, referral, move)
     position = next_position(session, ReferralEvent.seq, ReferralEvent.referral_id == referral.id)
     now = utcnow()
@@ -238,6 +243,17 @@ def transition(
     flush_move(session, "referral")
     notifications.on_referral_status(session, referral)  # queued in the same transaction
     return referral
+
+
+def _require_open_subject(session: Session, referral: Referral) -> None:
+    """A draft about a case closed since is not sent until the case is reopened."""
+    subject: Person | SgbvCase | None = None
+    if referral.person_id is not None:
+        subject = session.get(Person, referral.person_id)
+    elif referral.sgbv_case_id is not None:
+        subject = session.get(SgbvCase, referral.sgbv_case_id)
+    if subject is not None:
+        case_service.require_open(subject, "sending referrals about it")
 
 
 def _require_consent(session: Session, referral: Referral, move: ReferralTransition) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.crypto import EncryptedText
 from casework.core.db import Base, TimestampMixin, utcnow
+from casework.core.recordkey import new_record_key
 
 
 class RepatriationFile(TimestampMixin, Base):
@@ -38,6 +39,8 @@ class RepatriationFile(TimestampMixin, Base):
     )
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     create_fingerprint: Mapped[str] = mapped_column(String(64))
+    # Fixed random key for the cell-key protection of reports (core/recordkey.py).
+    record_key: Mapped[int] = mapped_column(default=new_record_key)
     version: Mapped[int] = mapped_column(default=1)
 
     member_rows: Mapped[list[RepatriationMember]] = relationship(

@@ -1,6 +1,8 @@
 """What each dataset counts, by which date, along which dimensions.
 
-Counts are computed by the database (GROUP BY); nothing is loaded row by row.
+Counts are computed by the database (GROUP BY, COUNT(*)); nothing is loaded row by row.
+Each dataset selects from one table, so a row is one record; the only join (counselling by
+concern) gives one row per session and concern (its primary key), so a cell counts sessions.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class Dataset:
     region: Any
     dimensions: dict[str, Any]
     base: Callable[[], Select[Any]]
-    counted: Any  # what COUNT(DISTINCT ...) counts
+    record_key: Any = None  # people datasets: the fixed random key SUM()med per cell
     joins: dict[str, Callable[[Select[Any]], Select[Any]]] = field(default_factory=dict)
     filters: dict[str, Any] = field(default_factory=dict)
 
@@ -75,7 +77,6 @@ DATASETS: dict[str, Dataset] = {
             "status": Incident.status,
         },
         base=lambda: select().select_from(Incident),
-        counted=Incident.id,
         filters={"incident_type": Incident.incident_type, "status": Incident.status},
     ),
     "referrals": Dataset(
@@ -91,7 +92,7 @@ DATASETS: dict[str, Dataset] = {
             "kind": Referral.kind,
         },
         base=lambda: select().select_from(Referral).where(Referral.sent_at.is_not(None)),
-        counted=Referral.id,
+        record_key=Referral.record_key,
         filters={"status": Referral.status, "actor": Referral.actor_code},
     ),
     "sgbv": Dataset(
@@ -106,7 +107,7 @@ DATASETS: dict[str, Dataset] = {
         },
         # Only cases whose survivor consented to anonymous statistics (GBVIMS practice).
         base=lambda: select().select_from(SgbvCase).where(_reporting_consent_in_force()),
-        counted=SgbvCase.id,
+        record_key=SgbvCase.record_key,
         filters={"gbv_type": SgbvCase.gbv_type},
     ),
     "counselling": Dataset(
@@ -123,7 +124,7 @@ DATASETS: dict[str, Dataset] = {
             "concern": CounsellingConcern.concern,
         },
         base=lambda: select().select_from(CounsellingSession),
-        counted=CounsellingSession.id,
+        record_key=CounsellingSession.record_key,
         joins={
             "concern": lambda stmt: stmt.join(
                 CounsellingConcern, CounsellingConcern.session_id == CounsellingSession.id
@@ -143,7 +144,7 @@ DATASETS: dict[str, Dataset] = {
             "country_of_asylum": RepatriationFile.country_of_asylum,
         },
         base=lambda: select().select_from(RepatriationFile),
-        counted=RepatriationFile.id,
+        record_key=RepatriationFile.record_key,
         filters={"status": RepatriationFile.status},
     ),
 }

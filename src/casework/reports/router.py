@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from casework.auth.principal import Principal, allow
 from casework.core.config import get_settings
@@ -15,7 +15,7 @@ from casework.core.errors import InvalidInput, problem_responses
 from casework.reference.vocabularies import Role
 from casework.reports import service as report_service
 from casework.reports import sitrep as sitrep_service
-from casework.reports.schemas import AggregateQuery, AggregateResult, ReportFormat
+from casework.reports.schemas import AggregateQuery, AggregateResult, Protection, ReportFormat
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -58,7 +58,7 @@ def _csv_response(result: AggregateResult, *, hxl: bool) -> Response:
         },
         **problem_responses(401, 403, 406, 422),
     },
-    summary="Counts by dimension, with small cells suppressed",
+    summary="Counts by dimension; people counts protected by the cell-key method",
 )
 def aggregates(
     session: SessionDep,
@@ -148,12 +148,27 @@ class SitrepRepatriation(BaseModel):
     in_process: int | None
 
 
+class SitrepPeriod(BaseModel):
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+
+
+class SitrepCoverage(BaseModel):
+    regions: list[str] | None = Field(description="The caller's regions; null: every region")
+
+
 class Sitrep(BaseModel):
     month: str
+    period: SitrepPeriod
+    coverage: SitrepCoverage
+    source: str
     incidents: SitrepIncidents
     referrals: SitrepReferrals
     counselling: SitrepCounselling
     repatriation: SitrepRepatriation
+    protection: dict[str, Protection] = Field(
+        description="How each dataset's figures are protected, as in aggregates"
+    )
 
 
 Month = Annotated[
@@ -190,7 +205,7 @@ class SitrepFormat(StrEnum):
         },
         **problem_responses(401, 403, 406, 422),
     },
-    summary="Key figures of a monthly protection update (null: fewer than 5, suppressed)",
+    summary="Key figures of a monthly protection update (null: a hidden people count)",
 )
 def monthly_sitrep(
     session: SessionDep,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -42,12 +42,31 @@ class AggregateQuery(WriteModel):
     )
 
 
+class Protection(BaseModel):
+    """How the counts of a response are protected (docs/reports.md)."""
+
+    method: Literal["cell_key", "threshold", "none"] = Field(
+        description="cell_key: people counts, perturbed by the cell-key method; threshold: "
+        "cells below the threshold hidden (incidents with a threshold set); none: exact"
+    )
+    threshold: int | None = Field(default=None, description="k: no published count lies in 1..k-1")
+    max_deviation: int | None = Field(
+        default=None, description="D: a published count is at most this far from the truth"
+    )
+    variance: float | None = Field(default=None, description="V: variance of the noise")
+    js: int | None = Field(default=None, description="ptable's js = k - 1")
+    ptable: str | None = Field(
+        default=None, description="The same table in the sdcTools ptable R package"
+    )
+
+
 class AggregateResult(BaseModel):
     dataset: DatasetName
     group_by: list[str]
-    threshold: int = Field(description="Cells below this count are suppressed")
+    threshold: int = Field(description="No published count lies in 1..threshold-1")
+    protection: Protection
     rows: list[dict[str, Any]] = Field(
         description="One row per non-empty cell: the dimensions, count (null when "
-        "suppressed) and suppressed"
+        "hidden) and suppressed"
     )
     suppressed_cells: int

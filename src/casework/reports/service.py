@@ -1,4 +1,5 @@
-"""Aggregates: GROUP BY in the database, then small-cell suppression."""
+"""Aggregates: one GROUP BY in the database (COUNT and SUM of record keys per cell), then
+the protection of each cell in Python (reports/protection.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import io
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import distinct, func
+from sqlalchemy import func, literal
 from sqlalchemy.orm import Session
 
 from casework.auth.principal import Principal
@@ -16,12 +17,15 @@ from casework.core.db import UTCDateTime
 from casework.core.errors import InvalidInput
 from casework.reference.vocabularies import Role
 from casework.reports.datasets import DATASETS, PERIODS, Dataset, dimension_names, period
+from casework.reports.protection import rule_for
 from casework.reports.schemas import AggregateQuery, AggregateResult
-from casework.reports.suppression import suppress
 
 MAX_DIMENSIONS = 3
 
-# HXL hashtags for each dimension (https://hxlstandard.org/standard/1-1final/dictionary/).
+# HXL hashtags for each dimension, from the HXL 1.1 dictionary
+# (https://hxlstandard.org/standard/1-1final/dictionary/). Categories of people are
+# #beneficiary (the numeric people hashtags #population, #affected ... take numbers only);
+# #group is kept for perpetrators (armed groups and other actors); places use +dest, +origin.
 HXL_TAGS = {
     "region": "#adm1+code",
     "admin2": "#adm2+code",
@@ -31,20 +35,25 @@ HXL_TAGS = {
     "incident_type": "#event+type",
     "gbv_type": "#event+type+gbv",
     "perpetrator_category": "#group+perpetrator",
-    "population_group": "#group+population",
-    "sex": "#group+sex",
-    "age_group": "#group+age",
+    "population_group": "#beneficiary+type",
+    "sex": "#beneficiary+sex",
+    "age_group": "#beneficiary+age",
     "status": "#status",
     "urgency": "#severity",
-    "actor": "#org+code+actor",
+    "actor": "#org+code",
     "kind": "#meta+kind",
     "concern": "#need+type",
-    "office": "#loc+office",
-    "destination": "#loc+destination",
+    "office": "#loc+name",
+    "destination": "#loc+name+dest",
     "country_of_origin": "#country+code+origin",
     "country_of_asylum": "#country+code+asylum",
     "count": "#indicator+num",
+    "suppressed": "#meta+suppressed",
 }
+
+# Spreadsheet formula triggers (OWASP "CSV Injection"): a cell starting with one of these is
+# prefixed with a single quote so that no office program evaluates it.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def parse_group_by(dataset: Dataset, raw: str | None) -> list[str]:
@@ -64,11 +73,6 @@ def parse_group_by(dataset: Dataset, raw: str | None) -> list[str]:
     return names
 
 
-def threshold_for(dataset: Dataset, settings: Settings) -> int:
-    value: int = getattr(settings, f"report_threshold_{dataset.name}")
-    return value
-
-
 def aggregate(
     session: Session, principal: Principal, query: AggregateQuery, settings: Settings
 ) -> AggregateResult:
@@ -83,33 +87,38 @@ def aggregate(
     for name in group_by:
         if name in dataset.joins:
             stmt = dataset.joins[name](stmt)
+    key_sum = func.sum(dataset.record_key) if dataset.record_key is not None else literal(0)
     stmt = stmt.add_columns(
         *(expression.label(name) for name, expression in zip(group_by, expressions, strict=True)),
-        func.count(distinct(dataset.counted)).label("count"),
+        func.count().label("count"),
+        key_sum.label("key_sum"),
     )
     if expressions:
         stmt = stmt.group_by(*expressions)
     stmt = _filtered(stmt, dataset, query, principal)
 
-    cells: dict[tuple[Any, ...], int] = {
-        tuple(row[:-1]): int(row[-1]) for row in session.execute(stmt) if row[-1]
-    }
-    threshold = threshold_for(dataset, settings)
-    hidden = suppress(cells, threshold)
-    rows = [
-        {
-            **dict(zip(group_by, cell, strict=True)),
-            "count": None if cell in hidden else count,
-            "suppressed": cell in hidden,
-        }
-        for cell, count in sorted(cells.items(), key=lambda item: _sort_key(item[0]))
-    ]
+    rule = rule_for(dataset, settings)
+    rows = []
+    hidden = 0
+    for *cell, count, keys in sorted(session.execute(stmt), key=lambda r: _sort_key(r[:-2])):
+        if not count:
+            continue  # an empty total: nothing to publish
+        published = rule.publish(int(count), None if keys is None else int(keys))
+        hidden += published is None
+        rows.append(
+            {
+                **dict(zip(group_by, cell, strict=True)),
+                "count": published,
+                "suppressed": published is None,
+            }
+        )
     return AggregateResult(
         dataset=query.dataset,
         group_by=group_by,
-        threshold=threshold,
+        threshold=rule.threshold,
+        protection=rule.protection,
         rows=rows,
-        suppressed_cells=len(hidden),
+        suppressed_cells=hidden,
     )
 
 
@@ -153,21 +162,32 @@ def _sort_key(cell: tuple[Any, ...]) -> tuple[tuple[bool, str], ...]:
 
 
 def as_csv(result: AggregateResult, *, hxl: bool) -> str:
+    """CSV, or HXL (CSV with a hashtag row under the header). Quarters are written ``2026Q2``
+    in HXL, the quarter syntax HXL tools read as a date; ``2026-Q2`` elsewhere."""
     columns = [*result.group_by, "count", "suppressed"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     if hxl:
-        writer.writerow(
-            [HXL_TAGS.get(c, "#meta+suppressed" if c == "suppressed" else "") for c in columns]
-        )
+        writer.writerow([HXL_TAGS[c] for c in columns])  # ours: never neutralised
     for row in result.rows:
-        writer.writerow(
-            [
-                ""
-                if row[c] is None
-                else ("true" if row[c] is True else "false" if row[c] is False else row[c])
-                for c in columns
-            ]
-        )
+        writer.writerow([_csv_value(c, row[c], hxl=hxl) for c in columns])
     return out.getvalue()
+
+
+def _csv_value(column: str, value: Any, *, hxl: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)  # counts: never negative, never a formula
+    text = str(value)
+    if hxl and column == "quarter":
+        text = text.replace("-Q", "Q")
+    return neutralise_formula(text)
+
+
+def neutralise_formula(text: str) -> str:
+    """OWASP: prefix a cell that a spreadsheet would read as a formula with a single quote."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text

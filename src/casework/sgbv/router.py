@@ -7,6 +7,8 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from casework.audit import service as audit_service
 from casework.auth.principal import Principal, allow
+from casework.cases import service as case_service
+from casework.cases.schemas import AssignRequest, CaseHistory, SgbvCaseTransition
 from casework.core.concurrency import IfMatchHeader, set_etag
 from casework.core.config import get_settings
 from casework.core.db import SessionDep
@@ -80,3 +82,55 @@ def update_case(
     )
     set_etag(response, case.version)
     return sgbv_service.to_read(session, case)
+
+
+@router.post(
+    "/{case_id}/assign",
+    response_model=SgbvCaseRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+    summary="Give the SGBV case to another caseworker of its organisation (owner or supervisor)",
+)
+def assign_case(
+    session: SessionDep,
+    principal: Handler,
+    case_id: uuid.UUID,
+    body: AssignRequest,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> SgbvCaseRead:
+    case = sgbv_service.get_readable(session, principal, case_id)
+    case_service.assign(session, principal, case, body, if_match=if_match)
+    set_etag(response, case.version)
+    return sgbv_service.to_read(session, case)
+
+
+@router.post(
+    "/{case_id}/transitions",
+    response_model=SgbvCaseRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+    summary="Close or reopen the SGBV case (409 lists the allowed moves)",
+)
+def transition_case(
+    session: SessionDep,
+    principal: Handler,
+    case_id: uuid.UUID,
+    body: SgbvCaseTransition,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> SgbvCaseRead:
+    case = sgbv_service.get_readable(session, principal, case_id)
+    case_service.transition(session, principal, case, body, if_match=if_match)
+    set_etag(response, case.version)
+    return sgbv_service.to_read(session, case)
+
+
+@router.get(
+    "/{case_id}/history",
+    response_model=CaseHistory,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="The SGBV case's history, oldest first (creation is the entry with from: null)",
+)
+def case_history(session: SessionDep, principal: Handler, case_id: uuid.UUID) -> CaseHistory:
+    case = sgbv_service.get_readable(session, principal, case_id)
+    audit_service.record(session, "read", "sgbv_cases", case.id, detail={"view": "history"})
+    return CaseHistory(items=case_service.history(session, principal, case))

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, model_validator
 
+from casework.cases.schemas import OwnerFilter
 from casework.core.fields import Admin2Code, LongText, PastDate, PCode
 from casework.core.schemas import ReadModel, WriteModel
-from casework.reference.vocabularies import GbvType, Service
+from casework.reference.vocabularies import GbvType, Service, SgbvCaseStatus
 
 # Codes, not names: upper-case letters, digits and dashes only (e.g. GAO-2024-017).
 SurvivorCode = Annotated[
@@ -61,6 +62,9 @@ class SgbvCaseRead(ReadModel):
     narrative: str | None
     person_id: uuid.UUID | None
     organization: str
+    status: SgbvCaseStatus
+    owner: uuid.UUID | None = Field(description="The GBV caseworker responsible; null: unassigned")
+    owner_username: str | None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -72,5 +76,9 @@ class SgbvCaseQuery(WriteModel):
     gbv_type: GbvType | None = None
     occurred_from: date | None = None
     occurred_to: date | None = None
+    owner: OwnerFilter | None = Field(
+        default=None, description="me, none (unassigned) or a user id"
+    )
+    status: list[SgbvCaseStatus] | None = Field(default=None, max_length=3)
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = Field(default=None, max_length=200)

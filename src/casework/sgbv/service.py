@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from casework.auth import service as auth_service
 from casework.auth.principal import Principal
+from casework.cases import service as case_service
 from casework.core.concurrency import check_if_match
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from casework.core.idempotency import insert_created, replay_or_conflict
@@ -64,10 +65,18 @@ def open_case(
         person_id=data.person_id,
         organization_id=principal.organization_id,
         created_by_id=principal.user_id,
+        owner_id=principal.user_id,
+        status="open",
         create_fingerprint=fingerprint,
     )
     # May meet a concurrent twin: the same id, or the same survivor code.
-    return insert_created(session, case, organization_id=principal.organization_id, what="case")
+    return insert_created(
+        session,
+        case,
+        case_service.creation_event(case, principal.user_id),
+        organization_id=principal.organization_id,
+        what="case",
+    )
 
 
 def get_readable(session: Session, principal: Principal, case_id: uuid.UUID) -> SgbvCase:
@@ -93,6 +102,11 @@ def list_readable(
         stmt = stmt.where(SgbvCase.occurred_on >= query.occurred_from)
     if query.occurred_to:
         stmt = stmt.where(SgbvCase.occurred_on <= query.occurred_to)
+    owned = case_service.owner_condition(SgbvCase.owner_id, principal, query.owner)
+    if owned is not None:
+        stmt = stmt.where(owned)
+    if query.status:
+        stmt = stmt.where(SgbvCase.status.in_([s.value for s in query.status]))
     return keyset_page(
         session,
         stmt,
@@ -113,6 +127,7 @@ def update_case(
     code_set: str,
 ) -> SgbvCase:
     check_if_match(if_match, case.version)
+    case_service.require_open(case, "changing it")
     fields = changes.model_dump(exclude_unset=True)
     if "region" in fields or "admin2" in fields:
         region = fields.get("region", case.region)
@@ -144,6 +159,9 @@ def to_read(session: Session, case: SgbvCase) -> SgbvCaseRead:
         narrative=case.narrative,
         person_id=case.person_id,
         organization=auth_service.organization_code(session, case.organization_id),
+        status=case.status,
+        owner=case.owner_id,
+        owner_username=case_service.owner_username(session, case),
         version=case.version,
         created_at=case.created_at,
         updated_at=case.updated_at,
