@@ -376,6 +376,18 @@ MATRIX += [
         frozenset({A, S, R}),
         path=lambda w: "/api/v1/reports/sitrep?month=2026-05",
     ),
+    Endpoint(
+        "GET",
+        "/api/v1/reports/aggregates.csv",
+        frozenset({A, S, R}),
+        path=lambda w: "/api/v1/reports/aggregates.csv?dataset=incidents&group_by=region",
+    ),
+    Endpoint(
+        "GET",
+        "/api/v1/reports/sitrep.md",
+        frozenset({A, S, R}),
+        path=lambda w: "/api/v1/reports/sitrep.md?month=2026-05",
+    ),
     Endpoint("POST", "/api/v1/api-keys", frozenset({A}), ok=201, body=lambda w: {"name": "HDX"}),
     Endpoint("GET", "/api/v1/api-keys", frozenset({A})),
     Endpoint(

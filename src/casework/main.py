@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
-from casework import __version__
+from casework import __version__, openapi
 from casework.actors.router import router as actors_router
 from casework.attachments.router import router as attachments_router
 from casework.audit import service as audit_service
@@ -20,6 +22,7 @@ from casework.auth.principal import metrics_reader
 from casework.auth.router import router as auth_router
 from casework.consent.router import router as consent_router
 from casework.core.config import Settings, environment_warning, get_settings
+from casework.core.conventions import check_conventions
 from casework.core.db import SessionDep, new_session
 from casework.core.docs import install_docs
 from casework.core.errors import (
@@ -29,7 +32,11 @@ from casework.core.errors import (
     problem_response,
     problem_responses,
 )
-from casework.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from casework.core.middleware import (
+    BodySizeLimitMiddleware,
+    LocationMiddleware,
+    RequestContextMiddleware,
+)
 from casework.core.migrations import is_at_head
 from casework.core.nul import RejectNulMiddleware
 from casework.core.observability import configure_logging, metrics_payload
@@ -55,6 +62,10 @@ logger = logging.getLogger("casework")
 MULTIPART_ALLOWANCE = 64 * 1024
 
 
+class HealthStatus(BaseModel):
+    status: Literal["ok", "ready"]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging()
@@ -62,12 +73,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="casework",
         version=__version__,
-        description="Protection-monitoring case management. Errors are RFC 9457 problem+json.",
+        description="Protection-monitoring case management: incidents, referrals, SGBV cases, "
+        "counselling and repatriation, with role-based access. Errors are RFC 9457 "
+        "problem+json; conventions for client authors are in docs/http.md.",
+        contact={"name": "casework maintainers"},
+        license_info={"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        # Readable ids (createIncident) also name the generated body schemas (Body_login).
+        generate_unique_id_function=lambda route: openapi.camel(route.name),
+        # The query, Accept and Content-Type rules of every API operation (core/conventions).
+        dependencies=[Depends(check_conventions)],
+        servers=[
+            {"url": "/", "description": "This server (local or production)", "x-internal": False}
+        ],
         # /docs and /redoc are served from the package, without a CDN (core/docs.py).
         docs_url=None,
         redoc_url=None,
         lifespan=scheduler.lifespan,
     )
+    openapi.install(app)
     install_docs(app)
     install_error_handlers(app)
 
@@ -85,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the body limit applies before an Idempotency-Key request body is buffered.
     # Tests replace app.state.session_provider to join their transaction.
     app.state.session_provider = new_session
+    app.add_middleware(LocationMiddleware, routes=lambda: app.routes)
     app.add_middleware(IdempotencyMiddleware, provide_session=lambda: app.state.session_provider())
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(
@@ -101,7 +125,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
-            expose_headers=["ETag", "X-Request-ID", "Retry-After"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "X-Request-ID",
+                "Retry-After",
+                "Idempotency-Replayed",
+            ],
         )
     app.add_middleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxies)
 
@@ -142,17 +172,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payload, media_type = metrics_payload()
         return Response(payload, media_type=media_type)
 
-    @app.get("/health", tags=["operations"], summary="Liveness")
+    @app.get("/health", tags=["operations"], summary="Liveness", response_model=HealthStatus)
     def health() -> dict[str, str]:
+        """The process answers (no database access)."""
         return {"status": "ok"}
 
     @app.get(
         "/ready",
         tags=["operations"],
         summary="Readiness: the database answers and is migrated to the current schema",
+        response_model=HealthStatus,
         responses={503: {"model": Problem, "description": "Database unreachable or not migrated"}},
     )
     def ready(session: SessionDep) -> dict[str, str]:
+        """Ready to serve: the database is reachable and migrated to head."""
         try:
             session.execute(text("SELECT 1"))
             migrated = is_at_head(session.connection())

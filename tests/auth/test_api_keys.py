@@ -15,7 +15,7 @@ def test_key_is_shown_once_and_stored_hashed(
     key = created.json()["key"]
     assert key.startswith("cwk_")
     assert len(key) > 40
-    listed = client.get("/api/v1/api-keys", headers=auth(world.user("admin"))).json()
+    listed = client.get("/api/v1/api-keys", headers=auth(world.user("admin"))).json()["items"]
     assert key not in repr(listed)
     assert {k["name"] for k in listed} == {"Cluster dashboard", "HDX sync"}
     assert key not in repr(session.execute(text("SELECT * FROM api_keys")).all())
@@ -29,7 +29,7 @@ def test_key_reads_reports_records_last_use_and_dies_when_revoked(
         "/api/v1/reports/aggregates", params={"dataset": "incidents"}, headers=headers
     )
     assert report.status_code == 200
-    keys = client.get("/api/v1/api-keys", headers=auth(world.user("admin"))).json()
+    keys = client.get("/api/v1/api-keys", headers=auth(world.user("admin"))).json()["items"]
     assert keys[0]["last_used_at"] is not None
     assert (
         client.delete(

@@ -40,20 +40,56 @@ def test_username_is_case_insensitive(client: TestClient, world: World) -> None:
 
 
 @pytest.mark.parametrize("username", ["monitor_a", "nobody"])
-def test_wrong_credentials_are_401_problems(
+def test_wrong_credentials_are_invalid_grant_problems(
     client: TestClient, world: World, username: str
 ) -> None:
+    # RFC 6749 section 5.2: 400 with "error": "invalid_grant", still an RFC 9457 problem.
     response = login(client, username, "wrong password")
-    assert response.status_code == 401
+    assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.headers["www-authenticate"] == "Bearer"
-    assert response.json()["detail"] == "Incorrect username or password."
+    body = response.json()
+    assert body["error"] == "invalid_grant"
+    assert body["type"] == "urn:casework:problem:oauth-invalid-grant"
+    assert body["detail"] == body["error_description"] == "Incorrect username or password."
+    assert "access_token" not in body
 
 
-def test_missing_form_fields_are_422(client: TestClient, world: World) -> None:
-    response = client.post(TOKEN_URL, data={"username": "monitor_a"})
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["loc"] == ["body", "password"]
+@pytest.mark.parametrize(
+    ("request_args", "error"),
+    [
+        ({"data": {"username": "monitor_a"}}, "invalid_request"),
+        ({"data": {"password": PASSWORD}}, "invalid_request"),
+        ({"json": {"username": "monitor_a", "password": PASSWORD}}, "invalid_request"),
+        (
+            {"content": f"username=monitor_a&password={PASSWORD}&password=other"},
+            "invalid_request",
+        ),
+        (
+            {"data": {"grant_type": "client_credentials", "username": "monitor_a"}},
+            "unsupported_grant_type",
+        ),
+    ],
+    ids=["no-password", "no-username", "json-body", "repeated-parameter", "other-grant"],
+)
+def test_malformed_token_requests_are_oauth_errors(
+    client: TestClient, world: World, request_args: dict[str, Any], error: str
+) -> None:
+    headers = {}
+    if "content" in request_args:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    response = client.post(TOKEN_URL, headers=headers, **request_args)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["error"] == error
+
+
+def test_the_password_grant_is_accepted_with_its_grant_type(
+    client: TestClient, world: World
+) -> None:
+    response = client.post(
+        TOKEN_URL, data={"grant_type": "password", "username": "monitor_a", "password": PASSWORD}
+    )
+    assert response.status_code == 200
 
 
 def test_failed_logins_are_throttled_in_the_database(
@@ -61,11 +97,12 @@ def test_failed_logins_are_throttled_in_the_database(
 ) -> None:
     configure(login_max_failures=3, login_lockout_seconds=600)
     for _ in range(3):
-        assert login(client, "monitor_a", "bad").status_code == 401
+        assert login(client, "monitor_a", "bad").status_code == 400
     # Locked now: even the right password is refused, with a Retry-After.
     response = login(client, "monitor_a")
     assert response.status_code == 429
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["error"] == "invalid_grant"
     assert 590 <= int(response.headers["retry-after"]) <= 600
     # The lock is shared state in the database, not in one worker's memory.
     throttle = session.scalar(select(LoginThrottle).where(LoginThrottle.username == "monitor_a"))
@@ -80,7 +117,7 @@ def test_unknown_usernames_are_throttled_like_known_ones(
 ) -> None:
     configure(login_max_failures=2)
     for _ in range(2):
-        assert login(client, "ghost", "bad").status_code == 401
+        assert login(client, "ghost", "bad").status_code == 400
     assert login(client, "ghost", "bad").status_code == 429
 
 
@@ -97,7 +134,7 @@ def test_success_resets_the_failure_count(client: TestClient, world: World, conf
 def test_deactivated_user_cannot_log_in(client: TestClient, world: World, session: Session) -> None:
     world.user("monitor_a").is_active = False
     session.commit()
-    assert login(client, "monitor_a").status_code == 401
+    assert login(client, "monitor_a").status_code == 400
 
 
 @pytest.mark.parametrize(

@@ -155,7 +155,8 @@ def test_organizations_are_managed_by_admins(
         ).status_code
         == 409
     )
-    codes = [o["code"] for o in client.get("/api/v1/organizations", headers=headers).json()]
-    assert codes == sorted(codes)
+    page = client.get("/api/v1/organizations", headers=headers).json()
+    codes = [o["code"] for o in page["items"]]
+    assert page["next_cursor"] is None
     assert "DRC" in codes
     assert session.scalar(select(func.count()).select_from(Organization)) == 3

@@ -36,10 +36,12 @@ def test_patch_with_current_etag_then_stale_etag(client: TestClient, world: Worl
     stale = client.patch(url, json={"locality": "Gao"}, headers={**headers, "If-Match": etag})
     assert stale.status_code == 412
     assert stale.headers["content-type"] == "application/problem+json"
+    assert stale.headers["etag"] == '"2"'  # the current one, to read again with
+    assert stale.json()["current_version"] == 2
     assert client.get(url, headers=headers).json()["locality"] == "Ansongo"
 
 
-@pytest.mark.parametrize("if_match", ['W/"1"', '"7", "1"', "*"])
+@pytest.mark.parametrize("if_match", ['"1"', '"7", "1"', '"7" , W/"8", "1"', "*"])
 def test_if_match_forms(client: TestClient, world: World, if_match: str) -> None:
     headers = auth(world.user("monitor_a"))
     url = f"{INCIDENTS}/{world.incidents['a_gao'].id}"
@@ -47,6 +49,18 @@ def test_if_match_forms(client: TestClient, world: World, if_match: str) -> None
         url, json={"urgency": "urgent"}, headers={**headers, "If-Match": if_match}
     )
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("if_match", ['W/"1"', 'W/"1", "7"', '"01"', "1", '"2"'])
+def test_if_match_is_a_strong_comparison(client: TestClient, world: World, if_match: str) -> None:
+    # RFC 9110 13.1.1: If-Match compares strongly; a weak tag never matches.
+    headers = auth(world.user("monitor_a"))
+    url = f"{INCIDENTS}/{world.incidents['a_gao'].id}"
+    response = client.patch(
+        url, json={"urgency": "urgent"}, headers={**headers, "If-Match": if_match}
+    )
+    assert response.status_code == 412
+    assert response.headers["etag"] == '"1"'
 
 
 def test_patch_without_if_match_is_accepted(client: TestClient, world: World) -> None:

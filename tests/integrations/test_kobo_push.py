@@ -154,7 +154,7 @@ def test_unknown_choice_is_quarantined_then_fixed_and_reprocessed_once(
 
     listed = [
         q
-        for q in client.get("/api/v1/integrations/kobo/quarantine", headers=admin).json()
+        for q in client.get("/api/v1/integrations/kobo/quarantine", headers=admin).json()["items"]
         if q["form"] == "pm-gao"
     ]
     assert [q["instance_id"] for q in listed] == [held.json()["instance_id"]]
@@ -172,7 +172,7 @@ def test_unknown_choice_is_quarantined_then_fixed_and_reprocessed_once(
     assert done.json()["state"] == "accepted"
     assert client.post(url, headers=admin).json()["incident_id"] == done.json()["incident_id"]
     assert incidents(session) == before + 1
-    still_held = client.get("/api/v1/integrations/kobo/quarantine", headers=admin).json()
+    still_held = client.get("/api/v1/integrations/kobo/quarantine", headers=admin).json()["items"]
     assert [q for q in still_held if q["form"] == "pm-gao"] == []
     expected_id = uuid.uuid5(NAMESPACE, f"pm-gao:{held.json()['instance_id']}")
     assert done.json()["incident_id"] == str(expected_id)

@@ -117,7 +117,7 @@ def test_two_workers_share_throttling_idempotency_and_one_audit_chain(
         response = httpx.post(
             f"{server.url}/api/v1/auth/token", data={"username": "monitor_b", "password": "wrong"}
         )
-        assert response.status_code == 401
+        assert response.status_code == 400  # RFC 6749: invalid_grant
     for server in (a, b):
         locked = httpx.post(
             f"{server.url}/api/v1/auth/token", data={"username": "monitor_b", "password": PASSWORD}

@@ -207,14 +207,15 @@ def test_overdue_is_queued_once_and_reaches_the_regions_supervisors(
     assert len(overdue) == 1
     inboxes = {n.user_id for n in session.scalars(select(UserNotification))}
     assert inboxes == {world.user("supervisor_a").id, world.user("supervisor_all").id}
-    mine = client.get("/api/v1/notifications", headers=auth(world.user("supervisor_a"))).json()
+    mine = client.get("/api/v1/notifications", headers=auth(world.user("supervisor_a"))).json()[
+        "items"
+    ]
     assert [(n["event_type"], n["referral_id"]) for n in mine] == [
         ("referral.overdue", str(late.id))
     ]
-    assert (
-        client.get("/api/v1/notifications", headers=auth(world.user("supervisor_mopti"))).json()
-        == []
-    )
+    assert client.get(
+        "/api/v1/notifications", headers=auth(world.user("supervisor_mopti"))
+    ).json() == {"items": [], "next_cursor": None}
 
 
 def test_actors_without_a_webhook_queue_nothing(

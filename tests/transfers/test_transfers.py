@@ -300,10 +300,14 @@ def test_a_duplicate_at_the_receiver_is_a_conflict(
 
 
 def test_the_receiving_organisation_is_told(client: TestClient, world: World) -> None:
-    inbox = client.get("/api/v1/notifications", headers=auth(world.user("caseworker_b"))).json()
+    inbox = client.get("/api/v1/notifications", headers=auth(world.user("caseworker_b"))).json()[
+        "items"
+    ]
     assert "transfer.received" in [n["event_type"] for n in inbox]
     # Nobody at the sender, and no plain caseworker for an SGBV transfer.
-    mine = client.get("/api/v1/notifications", headers=auth(world.user("caseworker_a"))).json()
+    mine = client.get("/api/v1/notifications", headers=auth(world.user("caseworker_a"))).json()[
+        "items"
+    ]
     assert "transfer.received" not in [n["event_type"] for n in mine]
 
 

@@ -3,13 +3,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
+from sqlalchemy import select
 
 from casework.actors import service as actor_service
+from casework.actors.models import Actor
 from casework.actors.schemas import ActorCreate, ActorRead, ActorUpdate
 from casework.auth.principal import CurrentPrincipal, Principal, allow
 from casework.core.concurrency import IfMatchHeader, check_if_match, set_etag
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
+from casework.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, keyset_page
 from casework.reference.vocabularies import Role
 
 router = APIRouter(prefix="/api/v1/actors", tags=["actors"])
@@ -21,13 +24,26 @@ Admin = Annotated[Principal, Depends(allow(Role.admin))]
 
 @router.get(
     "",
-    response_model=list[ActorRead],
-    responses=problem_responses(401, 403),
+    response_model=Page[ActorRead],
+    responses=problem_responses(401, 403, 422),
     dependencies=[Depends(allow(*READERS))],
-    summary="Referral actors and the services each accepts",
+    summary="Referral actors and the services each accepts, newest first",
 )
-def list_actors(session: SessionDep, principal: CurrentPrincipal) -> list[ActorRead]:
-    return [actor_service.to_read(a, principal) for a in actor_service.list_actors(session)]
+def list_actors(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[ActorRead]:
+    rows, next_cursor = keyset_page(
+        session,
+        select(Actor),
+        created_at=Actor.created_at,
+        record_id=Actor.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[actor_service.to_read(a, principal) for a in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -38,6 +54,7 @@ def create_actor(
 ) -> ActorRead:
     actor = actor_service.create_actor(session, body)
     set_etag(response, actor.version)
+    response.headers["Location"] = f"{router.prefix}/{actor.code}"  # actors go by code
     return actor_service.to_read(actor, admin)
 
 

@@ -25,7 +25,26 @@ from casework.core.errors import Forbidden, Unauthorized
 from casework.core.security import decode_access_token
 from casework.reference.vocabularies import Role
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token",
+    auto_error=False,
+    scheme_name="OAuth2PasswordBearer",
+    description="A user's access token from POST /api/v1/auth/token: a JWT (HS256) conforming to "
+    "RFC8725 (one fixed algorithm, expiry checked, revoked with the user's "
+    "deactivation, role, scope or password change), valid CASEWORK_ACCESS_TOKEN_MINUTES.",
+)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who a route admits, as declared by ``allow()`` (read by the OpenAPI document)."""
+
+    roles: frozenset[Role]
+    api_keys: bool
+
+
+# Every check ``allow()`` made, by the dependency it returned.
+ACCESS: dict[Callable[..., Any], Access] = {}
 
 
 @dataclass(frozen=True)
@@ -111,6 +130,7 @@ def allow(
         return principal
 
     check.__name__ = "allow_" + "_".join(sorted(allowed))
+    ACCESS[check] = Access(allowed, api_keys)
     return check
 
 

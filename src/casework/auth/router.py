@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Request, Response
+from sqlalchemy import select
 
 from casework.auth import apikeys, service
+from casework.auth.models import ApiKey, Organization
 from casework.auth.principal import ANY_ROLE, CurrentPrincipal, Principal, allow
 from casework.auth.schemas import (
     ApiKeyCreate,
@@ -21,38 +23,117 @@ from casework.auth.schemas import (
 )
 from casework.core.concurrency import IfMatchHeader, check_if_match, set_etag
 from casework.core.config import get_settings
+from casework.core.conventions import exempt
 from casework.core.db import SessionDep
-from casework.core.errors import Unauthorized, problem_responses
+from casework.core.errors import (
+    OAuthError,
+    Problem,
+    TooManyRequests,
+    problem_responses,
+)
 from casework.core.nul import reject_nul
-from casework.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from casework.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, keyset_page
 from casework.reference.vocabularies import Role
 
-router = APIRouter(prefix="/api/v1", tags=["auth"])
+# No router-wide tag: each route names its one tag (a router tag would be added to the
+# route's own, listing organisation and API-key routes twice in the documentation).
+router = APIRouter(prefix="/api/v1")
 
 AdminDep = Annotated[Principal, Depends(allow(Role.admin))]
 AUTH_ERRORS = problem_responses(401, 403, 422)
 
 
+FORM = "application/x-www-form-urlencoded"
+OptionalField = Annotated[str | None, Form(max_length=1024)]
+
+
+@dataclass(frozen=True)
+class PasswordGrant:
+    username: str
+    password: str
+
+
+async def password_grant(
+    request: Request,
+    grant_type: Annotated[
+        str | None,
+        Form(max_length=64, description="password (the only grant; may be left out)"),
+    ] = None,
+    username: Annotated[str | None, Form(max_length=256, examples=["monitor.gao"])] = None,
+    password: Annotated[
+        str | None, Form(max_length=1024, json_schema_extra={"format": "password"})
+    ] = None,
+    scope: OptionalField = None,
+    client_id: OptionalField = None,
+    client_secret: OptionalField = None,
+) -> PasswordGrant:
+    """The resource owner password grant (RFC 6749 section 4.3.2), refused the OAuth way.
+
+    Errors are RFC 6749 section 5.2 codes in the problem's ``error`` member. Leaving
+    ``grant_type`` out is tolerated (as FastAPI's form does); any other grant is refused.
+    """
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != FORM:
+        raise OAuthError("invalid_request", f"The token request must be a form ({FORM}).")
+    form = await request.form()
+    repeated = sorted({key for key, _ in form.multi_items() if len(form.getlist(key)) > 1})
+    if repeated:
+        raise OAuthError(
+            "invalid_request", f"Parameters given more than once: {', '.join(repeated)}."
+        )
+    if grant_type not in (None, "password"):
+        raise OAuthError("unsupported_grant_type", "Only the password grant is supported.")
+    if not username or not password:
+        raise OAuthError("invalid_request", "username and password are required.")
+    return PasswordGrant(username, password)
+
+
 @router.post(
     "/auth/token",
     response_model=Token,
-    responses=problem_responses(401, 422, 429, 503),
+    responses={
+        400: {
+            "model": Problem,
+            "description": "Refused (RFC 6749 section 5.2): error is invalid_request, "
+            "invalid_grant (wrong username or password) or unsupported_grant_type",
+        },
+        429: {
+            "model": Problem,
+            "description": "Locked after repeated failures (error: "
+            "invalid_grant); wait Retry-After seconds",
+        },
+        503: {
+            "model": Problem,
+            "description": "Too many password checks at once; retry after Retry-After seconds",
+        },
+    },
+    tags=["auth"],
     summary="Exchange username and password for an access token",
 )
+@exempt
 def login(
     session: SessionDep,
     request: Request,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    grant: Annotated[PasswordGrant, Depends(password_grant)],
 ) -> Token:
+    """The OAuth 2.0 token endpoint (password grant), as any OAuth 2.0 client calls it.
+
+    Errors are problem details that also carry the OAuth 2.0 members `error` and
+    `error_description` (RFC 6749 section 5.2), so a standard client reports them as
+    errors. Repeated failures for one username lock it for a while (429, `Retry-After`).
+    """
     settings = get_settings()
-    reject_nul(form.username, ["body", "username"])
-    reject_nul(form.password, ["body", "password"])
+    reject_nul(grant.username, ["body", "username"])
+    reject_nul(grant.password, ["body", "password"])
     client = request.client.host if request.client else None
-    user = service.password_login(session, form.username, form.password, settings, client)
+    try:
+        user = service.password_login(session, grant.username, grant.password, settings, client)
+    except TooManyRequests as exc:
+        raise OAuthError("invalid_grant", exc.detail, status=429, headers=exc.headers) from None
     if user is None:
         # The failure must be counted (and audited) even though this request fails.
         session.commit()
-        raise Unauthorized("Incorrect username or password.")
+        raise OAuthError("invalid_grant", "Incorrect username or password.")
     token, expires_in = service.access_token_for(user, settings)
     return Token(access_token=token, expires_in=expires_in)
 
@@ -61,10 +142,14 @@ def login(
     "/users/me",
     response_model=UserRead,
     responses=problem_responses(401, 403),
+    tags=["auth"],
+    summary="The caller: role, organisation, regions, actor",
     dependencies=[Depends(allow(*ANY_ROLE))],
 )
-def read_me(session: SessionDep, principal: CurrentPrincipal) -> UserRead:
-    return service.to_read(service.get_user(session, principal.user_id))
+def read_me(session: SessionDep, principal: CurrentPrincipal, response: Response) -> UserRead:
+    user = service.get_user(session, principal.user_id)
+    set_etag(response, user.version)
+    return service.to_read(user)
 
 
 @router.post(
@@ -72,6 +157,8 @@ def read_me(session: SessionDep, principal: CurrentPrincipal) -> UserRead:
     response_model=UserRead,
     status_code=201,
     responses=problem_responses(401, 403, 409, 422),
+    tags=["auth"],
+    summary="Create a user (admin)",
 )
 def create_user(
     session: SessionDep, admin: AdminDep, body: UserCreate, response: Response
@@ -81,7 +168,13 @@ def create_user(
     return service.to_read(user)
 
 
-@router.get("/users", response_model=Page[UserRead], responses=AUTH_ERRORS)
+@router.get(
+    "/users",
+    response_model=Page[UserRead],
+    responses=AUTH_ERRORS,
+    tags=["auth"],
+    summary="List users, optionally by role",
+)
 def list_users(
     session: SessionDep,
     admin: AdminDep,
@@ -94,7 +187,11 @@ def list_users(
 
 
 @router.get(
-    "/users/{user_id}", response_model=UserRead, responses=problem_responses(401, 403, 404, 422)
+    "/users/{user_id}",
+    response_model=UserRead,
+    responses=problem_responses(401, 403, 404, 422),
+    tags=["auth"],
+    summary="Read a user",
 )
 def read_user(
     session: SessionDep, admin: AdminDep, user_id: uuid.UUID, response: Response
@@ -108,6 +205,7 @@ def read_user(
     "/users/{user_id}",
     response_model=UserRead,
     responses=problem_responses(401, 403, 404, 409, 412, 422),
+    tags=["auth"],
     summary="Change a user's role, scope, password or deactivate them (revokes their tokens)",
 )
 def update_user(
@@ -127,6 +225,7 @@ def update_user(
 
 @router.post(
     "/users/{user_id}/unlock",
+    tags=["auth"],
     status_code=204,
     responses=problem_responses(401, 403, 404, 422),
     summary="Lift a user's login lockout (after too many wrong passwords) before it expires",
@@ -152,12 +251,26 @@ def create_organization(
 
 @router.get(
     "/organizations",
-    response_model=list[OrganizationRead],
-    responses=problem_responses(401, 403),
+    response_model=Page[OrganizationRead],
+    responses=problem_responses(401, 403, 422),
     tags=["organizations"],
+    summary="List organisations, newest first",
 )
-def list_organizations(session: SessionDep, admin: AdminDep) -> list[OrganizationRead]:
-    return [OrganizationRead.model_validate(o) for o in service.list_organizations(session)]
+def list_organizations(
+    session: SessionDep,
+    admin: AdminDep,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[OrganizationRead]:
+    rows, next_cursor = keyset_page(
+        session,
+        select(Organization),
+        created_at=Organization.created_at,
+        record_id=Organization.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[OrganizationRead.model_validate(o) for o in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -175,12 +288,26 @@ def create_api_key(session: SessionDep, admin: AdminDep, body: ApiKeyCreate) -> 
 
 @router.get(
     "/api-keys",
-    response_model=list[ApiKeyRead],
-    responses=problem_responses(401, 403),
+    response_model=Page[ApiKeyRead],
+    responses=problem_responses(401, 403, 422),
     tags=["api-keys"],
+    summary="List API keys (never the keys themselves), newest first",
 )
-def list_api_keys(session: SessionDep, admin: AdminDep) -> list[ApiKeyRead]:
-    return [ApiKeyRead.model_validate(k) for k in apikeys.list_keys(session)]
+def list_api_keys(
+    session: SessionDep,
+    admin: AdminDep,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[ApiKeyRead]:
+    rows, next_cursor = keyset_page(
+        session,
+        select(ApiKey),
+        created_at=ApiKey.created_at,
+        record_id=ApiKey.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[ApiKeyRead.model_validate(k) for k in rows], next_cursor=next_cursor)
 
 
 @router.delete(

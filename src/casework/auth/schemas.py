@@ -12,12 +12,17 @@ from casework.reference.vocabularies import Language, Role
 Username = Annotated[
     str,
     StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$", to_lower=True),
+    Field(examples=["monitor.gao"]),
 ]
 OrgCode = Annotated[
-    str, StringConstraints(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", to_upper=True)
+    str,
+    StringConstraints(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", to_upper=True),
+    Field(examples=["SPP"]),
 ]
 ActorCode = Annotated[
-    str, StringConstraints(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", to_upper=True)
+    str,
+    StringConstraints(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", to_upper=True),
+    Field(examples=["CVJR"]),
 ]
 RegionCode = Annotated[str, StringConstraints(min_length=2, max_length=16, to_upper=True)]
 Password = Annotated[SecretStr, Field(min_length=1, max_length=256)]

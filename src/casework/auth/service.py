@@ -284,6 +284,15 @@ def create_organization(session: Session, code: str, name: str) -> Organization:
     return get_or_create_organization(session, code, name)
 
 
+def usernames(session: Session, user_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    """Usernames by id, for histories that name who acted (one query)."""
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
+    return {user_id: username for user_id, username in rows}
+
+
 def list_organizations(session: Session) -> list[Organization]:
     return list(session.scalars(select(Organization).order_by(Organization.code)))
 

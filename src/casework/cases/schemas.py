@@ -19,6 +19,7 @@ OwnerFilter = Annotated[
         pattern=r"^(me|none|[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
         r"[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})$"
     ),
+    Field(examples=["me"]),
 ]
 
 

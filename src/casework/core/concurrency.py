@@ -27,16 +27,21 @@ def set_etag(response: Response, version: int) -> None:
 
 
 def check_if_match(if_match: str | None, current_version: int) -> None:
-    """Raise StaleVersion unless If-Match is absent, ``*`` or names the current version."""
+    """Raise StaleVersion unless If-Match is absent, ``*`` or names the current version.
+
+    If-Match uses the strong comparison (RFC 9110 sections 8.8.3.2 and 13.1.1): a weak
+    tag (``W/"3"``) never matches. The 412 carries the current ETag.
+    """
     if if_match is None:
         return
     candidates = [tag.strip() for tag in if_match.split(",")]
     current = etag_for(current_version)
     for tag in candidates:
-        if tag == "*" or tag.removeprefix("W/") == current:
+        if tag in ("*", current):
             return
     raise StaleVersion(
         f"The record has changed since you read it (current ETag {current}); "
         "read it again and re-apply your change.",
         current_version=current_version,
+        headers={"ETag": current},
     )

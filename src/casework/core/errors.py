@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -26,23 +26,63 @@ PROBLEM_TYPE_BASE = "urn:casework:problem:"
 FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
 
 
+# The one vocabulary of 422 problems: every 422 has one of these types, with its title.
+UNPROCESSABLE = {
+    "validation-error": "Invalid input",
+    "malformed-json": "Malformed request body",
+    "idempotency-key-reused": "Idempotency-Key reused",
+}
+
+
 class FieldError(BaseModel):
-    loc: list[str | int]
-    msg: str
-    type: str | None = None
+    loc: list[str | int] = Field(
+        description="Where: body, query, header or path, then the field",
+        examples=[["body", "region"]],
+    )
+    msg: str = Field(examples=["String should match pattern '^[A-Za-z]{2}[0-9]+$'"])
+    type: str | None = Field(default=None, examples=["string_pattern_mismatch"])
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details, as every error response of this API."""
+    """RFC 9457 problem details, as every error response of this API.
 
-    type: str = Field(description="URI identifying the problem type")
-    title: str
-    status: int
-    detail: str
+    ``type`` identifies the problem (``urn:casework:problem:<slug>``, listed in docs/http.md);
+    the members after ``instance`` are extensions, present only where they apply.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(
+        description="URI identifying the problem type",
+        examples=["urn:casework:problem:validation-error"],
+    )
+    title: str = Field(description="Short summary, the same for every problem of this type")
+    status: int = Field(ge=400, le=599, description="The HTTP status code")
+    detail: str = Field(description="What happened in this occurrence, for a human")
     instance: str | None = None
-    errors: list[FieldError] | None = Field(default=None, description="Validation errors")
+    errors: list[FieldError] | None = Field(
+        default=None, description="Validation errors, one per field (422)"
+    )
     allowed: list[str] | None = Field(
-        default=None, description="Allowed next statuses (illegal transition)"
+        default=None, description="Allowed next statuses (409, illegal transition)"
+    )
+    current: str | None = Field(
+        default=None, description="The record's status when a transition was refused (409)"
+    )
+    missing: str | None = Field(default=None, description='What a move lacks, e.g. "consent" (409)')
+    current_version: int | None = Field(
+        default=None, description="The record's version when If-Match was stale (412)"
+    )
+    acceptable: list[str] | None = Field(
+        default=None, description="The media types this resource can produce (406) or read (415)"
+    )
+    error: str | None = Field(
+        default=None,
+        description="OAuth 2.0 error code (RFC 6749 section 5.2), token endpoint only",
+        examples=["invalid_grant"],
+    )
+    error_description: str | None = Field(
+        default=None, description="The same as detail, for OAuth 2.0 clients (token endpoint)"
     )
 
 
@@ -84,6 +124,30 @@ class NotFound(ProblemError):
     status, slug, title = 404, "not-found", "Not found"
 
 
+class NotAcceptable(ProblemError):
+    status, slug, title = 406, "not-acceptable", "Not acceptable"
+
+
+class UnsupportedMediaType(ProblemError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class OAuthError(ProblemError):
+    """A token endpoint error (RFC 6749 section 5.2), still as problem details.
+
+    ``error`` is the OAuth 2.0 code a standard client reads (``invalid_request``,
+    ``invalid_grant``, ``unsupported_grant_type`` ...); ``error_description`` repeats
+    the detail for it.
+    """
+
+    status, title = 400, "OAuth 2.0 token request refused"
+
+    def __init__(self, error: str, detail: str, *, status: int = 400, **kw: Any) -> None:
+        super().__init__(detail, error=error, error_description=detail, **kw)
+        self.status = status
+        self.slug = "oauth-" + error.replace("_", "-")
+
+
 class Conflict(ProblemError):
     status, slug, title = 409, "conflict", "Conflict"
 
@@ -98,10 +162,6 @@ class InvalidInput(ProblemError):
 
 class PayloadTooLarge(ProblemError):
     status, slug, title = 413, "too-large", "Payload too large"
-
-
-class UnsupportedMediaType(ProblemError):
-    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 
 
 class TooManyRequests(ProblemError):
@@ -140,6 +200,9 @@ def problem_body(
     **extra: Any,
 ) -> dict[str, Any]:
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    if status == 422:  # by construction, never outside the vocabulary
+        slug = slug if slug in UNPROCESSABLE else "validation-error"
+        title = UNPROCESSABLE[slug]
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + (slug or phrase.lower().replace(" ", "-")),
         "title": title or phrase,
@@ -200,7 +263,6 @@ def install_error_handlers(app: FastAPI) -> None:
             if malformed
             else "The request has invalid fields.",
             slug="malformed-json" if malformed else "validation-error",
-            title="Invalid input",
             errors=errors,
         )
 
@@ -213,7 +275,6 @@ def install_error_handlers(app: FastAPI) -> None:
                 422,
                 "The request body could not be read as JSON (UTF-8) or form data.",
                 slug="malformed-json",
-                title="Invalid input",
                 errors=[{"loc": ["body"], "msg": "unreadable body", "type": "body_unreadable"}],
             )
         return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))

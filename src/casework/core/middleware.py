@@ -7,11 +7,13 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from fastapi import routing
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from casework.core.context import client_address_var, request_id_var
@@ -20,6 +22,8 @@ from casework.core.observability import observe
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._~-]{1,200}$")
+_PATH_PARAMETER = re.compile(r"\{[^/{}]+\}")
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -214,9 +218,10 @@ async def send_problem(
     *,
     slug: str | None = None,
     headers: list[tuple[bytes, bytes]] | None = None,
+    errors: list[dict[str, Any]] | None = None,
 ) -> None:
     """Answer with a problem+json directly from ASGI middleware (outside FastAPI's handlers)."""
-    body = json.dumps(problem_body(status, detail, slug=slug)).encode()
+    body = json.dumps(problem_body(status, detail, slug=slug, errors=errors)).encode()
     await send(
         {
             "type": "http.response.start",
@@ -238,3 +243,71 @@ def header_value(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return bytes(value).decode("latin-1")
     return None
+
+
+def collections_with_items(routes: Sequence[BaseRoute]) -> frozenset[str]:
+    """Paths ``/x`` for which a ``GET /x/{id}`` exists: where a created record can be read."""
+    gets = {
+        str(context.path_format)
+        for context in routing.iter_route_contexts(routes)
+        if "GET" in (context.methods or ())
+    }
+    return frozenset(
+        path.rsplit("/", 1)[0] for path in gets if _PATH_PARAMETER.fullmatch(path.rsplit("/", 1)[1])
+    )
+
+
+class LocationMiddleware:
+    """A 201 to ``POST /x`` whose body has an ``id`` gets ``Location: /x/{id}``.
+
+    Only where ``GET /x/{id}`` exists, so the header always names a readable record.
+    Inside the idempotency middleware, so a replayed 201 carries it too.
+    """
+
+    def __init__(self, app: ASGIApp, routes: Callable[[], Sequence[BaseRoute]]) -> None:
+        self.app = app
+        self.routes = routes
+        self._collections: frozenset[str] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        if self._collections is None:
+            self._collections = collections_with_items(self.routes())
+        path = scope["path"].rstrip("/")
+        if path not in self._collections:
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def buffered_send(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start" and message["status"] == 201:
+                start = message
+                return
+            if start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            headers = MutableHeaders(scope=start)
+            record_id = _id_of(body)
+            if record_id is not None and "location" not in headers:
+                headers["Location"] = f"{path}/{record_id}"
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, buffered_send)
+
+
+def _id_of(body: bytes) -> str | None:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    record_id = document.get("id") if isinstance(document, dict) else None
+    return record_id if isinstance(record_id, str) and _SAFE_ID.match(record_id) else None

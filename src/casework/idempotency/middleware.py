@@ -176,6 +176,14 @@ class IdempotencyMiddleware:
                 send,
                 422,
                 "Idempotency-Key must be 1 to 200 visible ASCII characters.",
+                slug="validation-error",
+                errors=[
+                    {
+                        "loc": ["header", "Idempotency-Key"],
+                        "msg": "1 to 200 visible ASCII characters",
+                        "type": "string_pattern_mismatch",
+                    }
+                ],
             )
             return
         token = _bearer_token(scope)

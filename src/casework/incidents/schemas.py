@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, model_validator
 
-from casework.core.fields import PastDate, PCode
+from casework.core.fields import Admin2Code, PastDate, PCode
 from casework.core.schemas import ReadModel, WriteModel
 from casework.reference.vocabularies import (
     IncidentStatus,
@@ -38,7 +38,7 @@ class IncidentCreate(WriteModel):
     )
     occurred_on: PastDate
     region: PCode = Field(description="Admin1 P-code, e.g. ML07 (Gao)")
-    admin2: PCode | None = Field(default=None, description="Admin2 P-code inside region")
+    admin2: Admin2Code | None = Field(default=None, description="Admin2 P-code inside region")
     locality: Locality | None = None
     incident_type: IncidentType
     perpetrator_category: PerpetratorCategory = PerpetratorCategory.unknown
@@ -60,7 +60,7 @@ class IncidentUpdate(WriteModel):
 
     occurred_on: PastDate | None = None
     region: PCode | None = None
-    admin2: PCode | None = None
+    admin2: Admin2Code | None = None
     locality: Locality | None = None
     incident_type: IncidentType | None = None
     perpetrator_category: PerpetratorCategory | None = None
@@ -127,7 +127,7 @@ class IncidentQuery(WriteModel):
     """List filters; an unknown parameter is a 422, so a typo never returns everything."""
 
     region: list[PCode] | None = Field(default=None, max_length=50)
-    admin2: PCode | None = None
+    admin2: Admin2Code | None = None
     incident_type: list[IncidentType] | None = Field(default=None, max_length=20)
     perpetrator_category: PerpetratorCategory | None = None
     population_group: PopulationGroup | None = None

@@ -16,6 +16,7 @@ from casework.auth.principal import Principal, allow
 from casework.core.config import get_settings
 from casework.core.db import SessionDep
 from casework.core.errors import InvalidInput, NotFound, Unauthorized, problem_responses
+from casework.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, keyset_page
 from casework.core.schemas import ReadModel, WriteModel
 from casework.integrations import kobo
 from casework.integrations.models import KoboForm, KoboSubmission
@@ -23,7 +24,9 @@ from casework.reference.vocabularies import Role
 
 router = APIRouter(prefix="/api/v1/integrations/kobo", tags=["kobo"])
 Admin = Annotated[Principal, Depends(allow(Role.admin))]
-FormCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+FormCode = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$"), Field(examples=["gao_incidents"])
+]
 
 
 class KoboFormCreate(WriteModel):
@@ -141,9 +144,24 @@ def create_form(session: SessionDep, admin: Admin, body: KoboFormCreate) -> Kobo
     )
 
 
-@router.get("/forms", response_model=list[KoboFormRead], responses=problem_responses(401, 403))
-def list_forms(session: SessionDep, admin: Admin) -> list[KoboFormRead]:
-    return [KoboFormRead.model_validate(f) for f in session.scalars(select(KoboForm))]
+@router.get(
+    "/forms",
+    response_model=Page[KoboFormRead],
+    responses=problem_responses(401, 403, 422),
+    summary="Registered Kobo forms and their mappings, newest first",
+)
+def list_forms(
+    session: SessionDep, admin: Admin, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
+) -> Page[KoboFormRead]:
+    rows, next_cursor = keyset_page(
+        session,
+        select(KoboForm),
+        created_at=KoboForm.created_at,
+        record_id=KoboForm.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[KoboFormRead.model_validate(f) for f in rows], next_cursor=next_cursor)
 
 
 @router.put(
@@ -209,21 +227,26 @@ def rotate_secret(
 
 @router.get(
     "/quarantine",
-    response_model=list[QuarantinedRead],
-    responses=problem_responses(401, 403),
-    summary="Submissions that could not become incidents, with their reasons",
+    response_model=Page[QuarantinedRead],
+    responses=problem_responses(401, 403, 422),
+    summary="Submissions that could not become incidents, with their reasons, newest first",
 )
-def quarantine(session: SessionDep, admin: Admin) -> list[QuarantinedRead]:
-    rows = session.execute(
-        select(KoboSubmission, KoboForm.code)
-        .join(KoboForm, KoboForm.id == KoboSubmission.form_id)
-        .where(KoboSubmission.state == "quarantined")
-        .order_by(KoboSubmission.received_at)
+def quarantine(
+    session: SessionDep, admin: Admin, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
+) -> Page[QuarantinedRead]:
+    rows, next_cursor = keyset_page(
+        session,
+        select(KoboSubmission).where(KoboSubmission.state == "quarantined"),
+        created_at=KoboSubmission.received_at,
+        record_id=KoboSubmission.id,
+        limit=limit,
+        cursor=cursor,
     )
-    return [
+    codes = {form_id: code for form_id, code in session.execute(select(KoboForm.id, KoboForm.code))}
+    items = [
         QuarantinedRead(
             id=s.id,
-            form=code,
+            form=codes[s.form_id],
             instance_id=s.instance_id,
             form_version=s.form_version,
             mapping_version=s.mapping_version,
@@ -231,8 +254,9 @@ def quarantine(session: SessionDep, admin: Admin) -> list[QuarantinedRead]:
             questions=sorted(json.loads(s.payload)),
             received_at=s.received_at,
         )
-        for s, code in rows
+        for s in rows
     ]
+    return Page(items=items, next_cursor=next_cursor)
 
 
 @router.post(

@@ -8,8 +8,10 @@ from fastapi import APIRouter, Depends
 from casework.auth.principal import ANY_ROLE, CurrentPrincipal, allow
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
+from casework.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, keyset_page
 from casework.core.schemas import ReadModel
 from casework.notifications import service as notification_service
+from casework.notifications.models import UserNotification
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
@@ -23,12 +25,23 @@ class NotificationRead(ReadModel):
 
 @router.get(
     "",
-    response_model=list[NotificationRead],
-    responses=problem_responses(401, 403),
+    response_model=Page[NotificationRead],
+    responses=problem_responses(401, 403, 422),
     dependencies=[Depends(allow(*ANY_ROLE))],
-    summary="Your notifications (supervisors: overdue referrals of their regions)",
+    summary="Your notifications, newest first (supervisors: overdue referrals of their regions)",
 )
-def my_notifications(session: SessionDep, principal: CurrentPrincipal) -> list[NotificationRead]:
-    return [
-        NotificationRead.model_validate(n) for n in notification_service.inbox(session, principal)
-    ]
+def my_notifications(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Page[NotificationRead]:
+    rows, next_cursor = keyset_page(
+        session,
+        notification_service.inbox_statement(principal),
+        created_at=UserNotification.created_at,
+        record_id=UserNotification.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[NotificationRead.model_validate(n) for n in rows], next_cursor=next_cursor)

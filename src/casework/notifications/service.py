@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from casework.actors.models import Actor
@@ -438,24 +438,28 @@ def _record_attempt(session: Session, event: OutboxEvent, attempt: Attempt, now:
     return "retry"
 
 
-def inbox(session: Session, principal: Principal, limit: int = 100) -> list[UserNotification]:
+def inbox_statement(principal: Principal) -> Select[UserNotification]:
     """The caller's notifications about referrals they may read NOW.
 
     Read through the referrals' own scope, so a supervisor moved from Gao to Mopti
     stops seeing Gao's notices at once (and gets Mopti's from the next sweep).
     """
-    return list(
-        session.scalars(
-            select(UserNotification)
-            .outerjoin(Referral, Referral.id == UserNotification.referral_id)
-            .where(
-                UserNotification.user_id == principal.user_id,
-                or_(
-                    UserNotification.referral_id.is_(None),
-                    referral_permissions.readable(principal),
-                ),
-            )
-            .order_by(UserNotification.created_at.desc())
-            .limit(limit)
+    return (
+        select(UserNotification)
+        .outerjoin(Referral, Referral.id == UserNotification.referral_id)
+        .where(
+            UserNotification.user_id == principal.user_id,
+            or_(
+                UserNotification.referral_id.is_(None),
+                referral_permissions.readable(principal),
+            ),
         )
+    )
+
+
+def inbox(session: Session, principal: Principal, limit: int = 100) -> list[UserNotification]:
+    """The newest of the caller's notifications (see inbox_statement)."""
+    statement = inbox_statement(principal)
+    return list(
+        session.scalars(statement.order_by(UserNotification.created_at.desc()).limit(limit))
     )

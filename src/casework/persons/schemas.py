@@ -19,7 +19,11 @@ def _plausible_birth_year(year: int) -> int:
 
 
 RegistrationNumber = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()-]{4,24}$")]
+Phone = Annotated[
+    str,
+    StringConstraints(pattern=r"^\+?[0-9][0-9 ()-]{4,24}$"),
+    Field(examples=["+223 76 12 34 56"]),
+]
 BirthYear = Annotated[int, AfterValidator(_plausible_birth_year)]
 
 

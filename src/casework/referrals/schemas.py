@@ -102,6 +102,7 @@ class ReferralEventRead(ReadModel):
     by: uuid.UUID | None = Field(
         description="null in a focal point's view, and for moves casework made itself"
     )
+    by_username: str | None = Field(description="Who moved it; null in a focal point's view")
     at: datetime
     note: str | None
     consent_override_reason: str | None

@@ -283,17 +283,21 @@ def _require_consent(session: Session, referral: Referral, move: ReferralTransit
 
 
 def history(session: Session, principal: Principal, referral: Referral) -> list[ReferralEventRead]:
-    events = session.scalars(
-        select(ReferralEvent)
-        .where(ReferralEvent.referral_id == referral.id)
-        .order_by(ReferralEvent.seq)
+    events = list(
+        session.scalars(
+            select(ReferralEvent)
+            .where(ReferralEvent.referral_id == referral.id)
+            .order_by(ReferralEvent.seq)
+        )
     )
     minimal = permissions.sees_minimum_only(principal)
+    names = {} if minimal else auth_service.usernames(session, (e.by_id for e in events))
     return [
         ReferralEventRead(
             from_=event.from_status,
             to=event.to_status,
             by=None if minimal else event.by_id,
+            by_username=names.get(event.by_id) if event.by_id else None,
             at=event.at,
             note=None if minimal else event.note,
             consent_override_reason=None if minimal else event.consent_override_reason,

@@ -12,7 +12,9 @@ from casework.reference.vocabularies import RepatriationStatus
 
 Note = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 DestinationPCode = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z]{2}[0-9]*$", max_length=16, to_upper=True)
+    str,
+    StringConstraints(pattern=r"^[A-Za-z]{2}[0-9]*$", max_length=16, to_upper=True),
+    Field(examples=["CF71"]),
 ]
 
 
@@ -87,6 +89,7 @@ class RepatriationEventRead(ReadModel):
     from_: RepatriationStatus | None = Field(alias="from")
     to: RepatriationStatus
     by: uuid.UUID
+    by_username: str | None = Field(description="Who took the step")
     at: datetime
     note: str | None
 

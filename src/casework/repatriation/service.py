@@ -250,13 +250,24 @@ def _require_signed_form(session: Session, record: RepatriationFile) -> None:
 
 
 def history(session: Session, record: RepatriationFile) -> list[RepatriationEventRead]:
-    return [
-        RepatriationEventRead(from_=e.from_status, to=e.to_status, by=e.by_id, at=e.at, note=e.note)
-        for e in session.scalars(
+    events = list(
+        session.scalars(
             select(RepatriationEvent)
             .where(RepatriationEvent.file_id == record.id)
             .order_by(RepatriationEvent.seq)
         )
+    )
+    names = auth_service.usernames(session, (e.by_id for e in events))
+    return [
+        RepatriationEventRead(
+            from_=e.from_status,
+            to=e.to_status,
+            by=e.by_id,
+            by_username=names.get(e.by_id),
+            at=e.at,
+            note=e.note,
+        )
+        for e in events
     ]
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -8,8 +9,9 @@ from pydantic import BaseModel, Field
 
 from casework.auth.principal import Principal, allow
 from casework.core.config import get_settings
+from casework.core.conventions import JSON, check_accept
 from casework.core.db import SessionDep
-from casework.core.errors import problem_responses
+from casework.core.errors import InvalidInput, problem_responses
 from casework.reference.vocabularies import Role
 from casework.reports import service as report_service
 from casework.reports import sitrep as sitrep_service
@@ -22,18 +24,39 @@ Reporter = Annotated[
 ]
 
 
+CSV = "text/csv"
+MARKDOWN = "text/markdown"
+CSV_EXAMPLE = "region,incident_type,count,suppressed\nML07,extortion,12,false\nML05,robbery,,true\n"
+HXL_EXAMPLE = (
+    "region,incident_type,count,suppressed\n#adm1+code,#event+type,#indicator+num,#meta+suppressed\n"
+    "ML07,extortion,12,false\n"
+)
+CSV_CONTENT = {
+    CSV: {
+        "schema": {"type": "string", "maxLength": 10_000_000},
+        "examples": {
+            "csv": {"summary": "CSV", "value": CSV_EXAMPLE},
+            "hxl": {"summary": "?format=hxl: CSV with the HXL hashtag row", "value": HXL_EXAMPLE},
+        },
+    }
+}
+
+
+def _csv_response(result: AggregateResult, *, hxl: bool) -> Response:
+    text = report_service.as_csv(result, hxl=hxl)
+    return Response(text, media_type=f"{CSV}; charset=utf-8", headers={"Vary": "Accept"})
+
+
 @router.get(
     "/aggregates",
     response_model=AggregateResult,
     responses={
         200: {
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-            },
-            "description": "JSON; CSV with Accept: text/csv or ?format=csv; "
-            "?format=hxl adds the HXL hashtag row",
+            "content": CSV_CONTENT,
+            "description": "JSON, or CSV (Accept: text/csv or ?format=csv; ?format=hxl adds the "
+            "HXL hashtag row). Accept is read with its q-values; ?format= overrides it.",
         },
-        **problem_responses(401, 403, 422),
+        **problem_responses(401, 403, 406, 422),
     },
     summary="Counts by dimension; people counts protected by the cell-key method",
 )
@@ -41,14 +64,52 @@ def aggregates(
     session: SessionDep,
     principal: Reporter,
     request: Request,
+    response: Response,
     query: Annotated[AggregateQuery, Query()],
 ) -> AggregateResult | Response:
+    """Counts of one dataset by up to three dimensions, in the caller's regions.
+
+    Datasets that count people hide every small count (see `protection`); the same query
+    always gets the same answer.
+    """
     result = report_service.aggregate(session, principal, query, get_settings())
-    wants_csv = "text/csv" in request.headers.get("accept", "")
-    if query.format is ReportFormat.hxl or wants_csv or query.format is ReportFormat.csv:
-        text = report_service.as_csv(result, hxl=query.format is ReportFormat.hxl)
-        return Response(text, media_type="text/csv; charset=utf-8")
-    return result
+    if query.format is None:
+        wanted = check_accept(request.headers.get("accept"), (JSON, CSV))
+        response.headers["Vary"] = "Accept"
+        if wanted == CSV:
+            return _csv_response(result, hxl=False)
+        return result
+    if query.format is ReportFormat.json:
+        return result
+    return _csv_response(result, hxl=query.format is ReportFormat.hxl)
+
+
+@router.get(
+    "/aggregates.csv",
+    response_class=Response,
+    responses={
+        200: {
+            "content": CSV_CONTENT,
+            "description": "The aggregates as CSV (HXL with ?format=hxl)",
+        },
+        **problem_responses(401, 403, 406, 422),
+    },
+    summary="The same counts as a CSV file (for spreadsheets and generated clients)",
+)
+def aggregates_csv(
+    session: SessionDep,
+    principal: Reporter,
+    query: Annotated[AggregateQuery, Query()],
+) -> Response:
+    """Exactly `GET /aggregates` answered as CSV, whatever Accept says; `?format=hxl`
+    adds the HXL hashtag row under the header, `?format=json` is 422 here."""
+    if query.format is ReportFormat.json:
+        raise InvalidInput(
+            "This resource is CSV: use format=csv or format=hxl, or GET /aggregates for JSON.",
+            errors=[{"loc": ["query", "format"], "msg": "csv or hxl", "type": "enum"}],
+        )
+    result = report_service.aggregate(session, principal, query, get_settings())
+    return _csv_response(result, hxl=query.format is ReportFormat.hxl)
 
 
 class SitrepRegion(BaseModel):
@@ -111,8 +172,26 @@ class Sitrep(BaseModel):
 
 
 Month = Annotated[
-    str, Query(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM, 1900 to 2099")
+    str,
+    Query(
+        pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$",
+        description="YYYY-MM, 1900 to 2099",
+        examples=["2026-05"],
+    ),
 ]
+
+
+MARKDOWN_CONTENT = {
+    MARKDOWN: {
+        "schema": {"type": "string", "maxLength": 100_000},
+        "example": "**79 protection incidents** were registered in May 2026 in Gao, Mopti ...",
+    }
+}
+
+
+class SitrepFormat(StrEnum):
+    json = "json"
+    markdown = "markdown"
 
 
 @router.get(
@@ -120,19 +199,51 @@ Month = Annotated[
     response_model=Sitrep,
     responses={
         200: {
-            "content": {"text/markdown": {"schema": {"type": "string"}}},
-            "description": "JSON; the key-figures paragraph with Accept: text/markdown",
+            "content": MARKDOWN_CONTENT,
+            "description": "JSON; the key-figures paragraph with Accept: text/markdown or "
+            "?format=markdown",
         },
-        **problem_responses(401, 403, 422),
+        **problem_responses(401, 403, 406, 422),
     },
     summary="Key figures of a monthly protection update (null: a hidden people count)",
 )
 def monthly_sitrep(
-    session: SessionDep, principal: Reporter, request: Request, month: Month
+    session: SessionDep,
+    principal: Reporter,
+    request: Request,
+    response: Response,
+    month: Month,
+    format: SitrepFormat | None = None,
 ) -> Sitrep | Response:
+    """The figures of one month, built from the suppressed aggregates."""
+    if format is None:
+        wanted = check_accept(request.headers.get("accept"), (JSON, MARKDOWN))
+        response.headers["Vary"] = "Accept"
+    else:
+        wanted = MARKDOWN if format is SitrepFormat.markdown else JSON
     settings = get_settings()
     figures = sitrep_service.sitrep(session, principal, month, settings)
-    if "text/markdown" in request.headers.get("accept", ""):
-        text = sitrep_service.as_markdown(figures, settings.code_set)
-        return Response(text, media_type="text/markdown; charset=utf-8")
+    if wanted == MARKDOWN:
+        return _markdown(figures, settings.code_set)
     return Sitrep.model_validate(figures)
+
+
+@router.get(
+    "/sitrep.md",
+    response_class=Response,
+    responses={
+        200: {"content": MARKDOWN_CONTENT, "description": "The key-figures paragraph"},
+        **problem_responses(401, 403, 406, 422),
+    },
+    summary="The monthly key figures as a Markdown paragraph",
+)
+def monthly_sitrep_markdown(session: SessionDep, principal: Reporter, month: Month) -> Response:
+    """Exactly `GET /sitrep` answered as Markdown, whatever Accept says."""
+    settings = get_settings()
+    figures = sitrep_service.sitrep(session, principal, month, settings)
+    return _markdown(figures, settings.code_set)
+
+
+def _markdown(figures: dict[str, Any], code_set: str) -> Response:
+    text = sitrep_service.as_markdown(figures, code_set)
+    return Response(text, media_type=f"{MARKDOWN}; charset=utf-8", headers={"Vary": "Accept"})

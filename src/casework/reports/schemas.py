@@ -37,7 +37,9 @@ class AggregateQuery(WriteModel):
     gbv_type: str | None = Field(default=None, max_length=32)
     status: str | None = Field(default=None, max_length=32)
     actor: str | None = Field(default=None, max_length=64)
-    format: ReportFormat = ReportFormat.json
+    format: ReportFormat | None = Field(
+        default=None, description="json, csv or hxl; overrides Accept when given"
+    )
 
 
 class Protection(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints, model_validator
 
 from casework.cases.schemas import OwnerFilter
-from casework.core.fields import LongText, PastDate, PCode
+from casework.core.fields import Admin2Code, LongText, PastDate, PCode
 from casework.core.schemas import ReadModel, WriteModel
 from casework.reference.vocabularies import GbvType, Service, SgbvCaseStatus
 
@@ -15,6 +15,7 @@ from casework.reference.vocabularies import GbvType, Service, SgbvCaseStatus
 SurvivorCode = Annotated[
     str,
     StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Z0-9][A-Z0-9-]*$"),
+    Field(examples=["GAO-2026-0042"]),
 ]
 
 
@@ -24,7 +25,7 @@ class SgbvCaseCreate(WriteModel):
     gbv_type: GbvType
     occurred_on: PastDate
     region: PCode
-    admin2: PCode | None = None
+    admin2: Admin2Code | None = None
     services_needed: list[Service] = Field(default_factory=list, max_length=len(Service))
     narrative: LongText | None = Field(default=None, description="Encrypted at rest")
     person_id: uuid.UUID | None = None
@@ -34,7 +35,7 @@ class SgbvCaseUpdate(WriteModel):
     gbv_type: GbvType | None = None
     occurred_on: PastDate | None = None
     region: PCode | None = None
-    admin2: PCode | None = None
+    admin2: Admin2Code | None = None
     services_needed: list[Service] | None = Field(default=None, max_length=len(Service))
     narrative: LongText | None = None
     person_id: uuid.UUID | None = None
