@@ -459,7 +459,6 @@ def add_case_management(session: Session, world: World) -> World:
     """Case-management fixtures on top of ``build_world``: a second GBV caseworker in A,
     one in B, data_sharing consents, and a person of A with a pending transfer to B."""
     world.users["gbv_a2"] = make_user(session, "gbv_a2", Role.gbv_caseworker, world.org_a)
-    world.users["gbv_b"] = make_user(session, "gbv_b", Role.gbv_caseworker, world.org_b)
     world.users["caseworker_a2"] = make_user(session, "caseworker_a2", Role.caseworker, world.org_a)
     caseworker = world.user("caseworker_a")
     world.consents["sharing_a"] = make_consent(

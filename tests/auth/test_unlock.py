@@ -21,7 +21,7 @@ from tests.factories import World, auth
 
 def lock_out(client: TestClient, username: str) -> None:
     for _ in range(3):
-        assert login(client, username, "wrong password").status_code == 401
+        assert login(client, username, "wrong password").status_code == 400  # invalid_grant
     assert login(client, username).status_code == 429
 
 
