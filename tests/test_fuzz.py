@@ -25,6 +25,7 @@ from casework.main import create_app
 from casework.reference.vocabularies import Role
 from tests.conftest import join_test_transaction
 from tests.factories import World, auth
+from tests.test_authorization_matrix import world as world  # the matrix's world: its rows need it
 
 CHECKS = [
     not_a_server_error,

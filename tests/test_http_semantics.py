@@ -16,6 +16,7 @@ from casework.core.negotiation import choose
 from casework.reference.vocabularies import Role
 from tests.factories import World, auth
 from tests.test_authorization_matrix import MATRIX, Endpoint
+from tests.test_authorization_matrix import world as world  # the matrix's world: its rows need it
 
 JSON, CSV = "application/json", "text/csv"
 
@@ -31,7 +32,9 @@ def call(
     if query:
         url += ("&" if "?" in url else "?") + query
     headers = {**auth(world.by_role(allowed_role(endpoint))), **kw.pop("headers", {})}
-    if "content" not in kw and endpoint.body:
+    if "content" not in kw and endpoint.multipart is not None:
+        kw.update(endpoint.request_kwargs(world))
+    elif "content" not in kw and endpoint.body:
         kw["json"] = endpoint.body(world)
     return client.request(endpoint.method, url, headers=headers, **kw)
 

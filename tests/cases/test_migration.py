@@ -136,7 +136,7 @@ def test_existing_cases_get_owners_status_and_a_creation_entry(
         assert {uid(e.person_id): uid(e.by_id) for e in entries}[persons["creator left"]] == gone
         assert case_entries == len(cases)
         with engine.begin() as connection:
-            downgrade(connection, "0010_cellkey")
+            downgrade(connection, "0011_security")
             count = connection.execute(text("SELECT count(*) FROM persons")).scalar()
         assert count == len(persons)
     finally:

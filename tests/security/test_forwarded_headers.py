@@ -55,7 +55,7 @@ def _failed_login(client: httpx.Client, headers: dict[str, str]) -> httpx.Respon
     response = client.post(
         "/api/v1/auth/token", data={"username": "nobody", "password": "x"}, headers=headers
     )
-    assert response.status_code == 401
+    assert response.status_code == 400  # invalid_grant
     return response
 
 

@@ -65,8 +65,8 @@ def test_concurrent_wrong_passwords_are_evaluated_at_most_limit_times(live: Any)
     with TestClient(app) as client:
         results = _race(client, [f"wrong-{i}" for i in range(RACERS)], "monitor_a")
         statuses = Counter(status for status, _ in results)
-        assert statuses[401] <= LIMIT, statuses  # evaluated (and wrong)
-        assert statuses[401] + statuses[429] == RACERS, statuses
+        assert statuses[400] <= LIMIT, statuses  # evaluated (and wrong)
+        assert statuses[400] + statuses[429] == RACERS, statuses
         # Locked now: even the right password is refused without being checked.
         after = client.post(
             "/api/v1/auth/token", data={"username": "monitor_a", "password": PASSWORD}
@@ -89,9 +89,9 @@ def test_a_right_password_racing_wrong_ones_counts_as_one_of_the_limit(live: Any
     with TestClient(app) as client:
         results = _race(client, passwords, "caseworker_a")
     statuses = Counter(status for status, _ in results)
-    evaluated = statuses[200] + statuses[401]
+    evaluated = statuses[200] + statuses[400]
     assert evaluated <= LIMIT, statuses
-    assert statuses[200] + statuses[401] + statuses[429] == RACERS, statuses
+    assert statuses[200] + statuses[400] + statuses[429] == RACERS, statuses
     assert all(password == PASSWORD for status, password in results if status == 200)
 
 
@@ -101,8 +101,8 @@ def test_unknown_usernames_race_the_same_way(live: Any) -> None:
     with TestClient(app) as client:
         results = _race(client, [f"guess-{i}" for i in range(12)], "no.such.user")
     statuses = Counter(status for status, _ in results)
-    assert statuses[401] <= LIMIT
-    assert statuses[401] + statuses[429] == 12
+    assert statuses[400] <= LIMIT
+    assert statuses[400] + statuses[429] == 12
 
 
 def test_sequential_failures_lock_at_the_limit_and_success_resets(
@@ -111,10 +111,10 @@ def test_sequential_failures_lock_at_the_limit_and_success_resets(
     configure(login_max_failures=3)
     form = {"username": "caseworker_b", "password": "wrong"}
     assert [client.post("/api/v1/auth/token", data=form).status_code for _ in range(2)] == [
-        401,
-        401,
+        400,
+        400,
     ]
     good = client.post("/api/v1/auth/token", data={**form, "password": PASSWORD})
     assert good.status_code == 200  # the third attempt, still allowed; resets the count
     statuses = [client.post("/api/v1/auth/token", data=form).status_code for _ in range(4)]
-    assert statuses == [401, 401, 401, 429]
+    assert statuses == [400, 400, 400, 429]

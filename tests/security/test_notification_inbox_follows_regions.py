@@ -20,7 +20,7 @@ from tests.factories import World, auth, make_person, make_referral
 def _inbox(client: TestClient, world: World, name: str) -> set[str]:
     response = client.get("/api/v1/notifications", headers=auth(world.user(name)))
     assert response.status_code == 200
-    return {n["referral_id"] for n in response.json()}
+    return {n["referral_id"] for n in response.json()["items"]}
 
 
 def _overdue(session: Session, referral: Referral) -> None:

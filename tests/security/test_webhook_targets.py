@@ -195,7 +195,9 @@ def test_webhook_urls_are_shown_to_admins_only(
     headers = auth(world.by_role(role))
     one = client.get("/api/v1/actors/CVJR", headers=headers).json()
     listed = next(
-        a for a in client.get("/api/v1/actors", headers=headers).json() if a["code"] == "CVJR"
+        a
+        for a in client.get("/api/v1/actors", headers=headers).json()["items"]
+        if a["code"] == "CVJR"
     )
     expected = "https://1.1.1.1/secret-path" if role is Role.admin else None
     assert one["webhook_url"] == listed["webhook_url"] == expected

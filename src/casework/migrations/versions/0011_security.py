@@ -2,7 +2,7 @@
 Kobo edits (deprecatedID)
 
 Revision ID: 0011_security
-Revises: 0016_records
+Revises: 0010_cellkey
 Create Date: 2026-11-27 23:30:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_security"
-down_revision: str | None = "0016_records"
+down_revision: str | None = "0010_cellkey"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

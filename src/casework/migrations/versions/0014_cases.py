@@ -7,7 +7,7 @@ otherwise the owner is NULL ("unassigned": a supervisor assigns one). Each
 existing case gets its creation entry in the new history, dated at its creation.
 
 Revision ID: 0014_cases
-Revises: 0010_cellkey
+Revises: 0011_security
 Create Date: 2026-11-27 22:50:00.000000
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_cases"
-down_revision: str | None = "0010_cellkey"
+down_revision: str | None = "0011_security"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

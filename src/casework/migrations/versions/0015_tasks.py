@@ -1,7 +1,7 @@
 """tasks, counselling follow-up dates, users' e-mail and language, an e-mail channel in the outbox
 
 Revision ID: 0015_tasks
-Revises: 0011_security
+Revises: 0014_cases
 Create Date: 2026-11-27 22:45:34.422907
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_tasks"
-down_revision: str | None = "0011_security"
+down_revision: str | None = "0014_cases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -131,10 +131,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     # E-mails have no actor: they leave with the channel.
     op.execute("DELETE FROM outbox_events WHERE channel <> 'webhook'")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("language")
-        batch_op.drop_column("email")
-
     with op.batch_alter_table("outbox_events", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_outbox_events_user_id_users"), type_="foreignkey")
         batch_op.alter_column("actor_code", existing_type=sa.VARCHAR(length=64), nullable=False)
@@ -156,3 +152,12 @@ def downgrade() -> None:
         batch_op.drop_index("ix_tasks_assignee_id_status_due_on")
 
     op.drop_table("tasks")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite's own DROP COLUMN: a batch copy of users would have to drop the table,
+        # which the foreign keys of every table pointing at users refuse once rows exist.
+        op.execute("ALTER TABLE users DROP COLUMN language")
+        op.execute("ALTER TABLE users DROP COLUMN email")
+    else:
+        with op.batch_alter_table("users", schema=None) as batch_op:
+            batch_op.drop_column("language")
+            batch_op.drop_column("email")

@@ -1,7 +1,7 @@
 """attachments; referrals on hold when their consent is withdrawn
 
 Revision ID: 0016_records
-Revises: 0014_cases
+Revises: 0015_tasks
 Create Date: 2026-11-27 23:20:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_records"
-down_revision: str | None = "0014_cases"
+down_revision: str | None = "0015_tasks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
