@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -64,6 +64,9 @@ MULTIPART_ALLOWANCE = 64 * 1024
 
 class HealthStatus(BaseModel):
     status: Literal["ok", "ready"]
+    warning: str | None = Field(
+        default=None, description="Said when nobody chose CASEWORK_ENV (development mode)"
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -172,7 +175,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         payload, media_type = metrics_payload()
         return Response(payload, media_type=media_type)
 
-    @app.get("/health", tags=["operations"], summary="Liveness", response_model=HealthStatus)
+    @app.get(
+        "/health",
+        tags=["operations"],
+        summary="Liveness",
+        response_model=HealthStatus,
+        response_model_exclude_none=True,
+    )
     def health() -> dict[str, str]:
         """The process answers (no database access)."""
         return {"status": "ok"}
@@ -182,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tags=["operations"],
         summary="Readiness: the database answers and is migrated to the current schema",
         response_model=HealthStatus,
+        response_model_exclude_none=True,
         responses={503: {"model": Problem, "description": "Database unreachable or not migrated"}},
     )
     def ready(session: SessionDep) -> dict[str, str]:
