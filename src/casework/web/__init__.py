@@ -20,6 +20,8 @@ from casework.web import (
     person_pages,
     referral_pages,
     report_pages,
+    task_pages,
+    transfer_pages,
     work_pages,
 )
 from casework.web.core import STATIC_MAX_AGE, error_page, static_files
@@ -53,6 +55,8 @@ PAGES = (
     person_pages.router,
     referral_pages.router,
     case_pages.router,
+    task_pages.router,
+    transfer_pages.router,
     admin_pages.router,
     report_pages.router,
 )
