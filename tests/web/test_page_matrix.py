@@ -17,11 +17,10 @@ from datetime import UTC, datetime
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
 
 from casework.reference.vocabularies import Role
 from casework.web import PAGES
-from sqlalchemy.orm import Session
-
 from tests.factories import PDF, World, add_case_management, build_world
 from tests.web.helpers import sign_in, web_client
 
