@@ -67,7 +67,11 @@ def panel(session: Session, web: Web, case: case_service.Case) -> dict[str, Any]
     moves: list[Move] = []
     if case_service.manages(principal, case):
         for target in kind.workflow.next_statuses(case.status, principal.role):
-            rejecting = case.status == "closure_requested" and target == "open"
+            rejecting = (
+                case.status == "closure_requested"
+                and target == "open"
+                and principal.role is Role.supervisor
+            )
             moves.append(
                 Move(
                     target,
