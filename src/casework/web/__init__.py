@@ -18,6 +18,7 @@ from casework.web import (
     case_pages,
     incident_pages,
     person_pages,
+    problems,
     referral_pages,
     report_pages,
     task_pages,
@@ -70,6 +71,7 @@ def install(app: FastAPI) -> None:
     for router in PAGES:
         app.include_router(router)
     _answer_unknown_pages_with_a_page(app)
+    problems.install(app)  # the API's problems in French under Accept-Language: fr
 
 
 def _answer_unknown_pages_with_a_page(app: FastAPI) -> None:
