@@ -229,6 +229,10 @@ def test_a_task_is_made_by_hand_and_completed(app: FastAPI, world: World, sessio
     listing = client.get("/tasks?show=overdue&lang=en").text
     assert "Bring the birth certificate" in listing
     task = session.scalars(select(Task).where(Task.person_id == person.id)).one()
+    # The page an "assigned to you" e-mail links to.
+    page = client.get(f"/tasks/{task.id}?lang=en").text
+    assert "Bring the birth certificate" in page
+    assert "Cancel the task" in page
     done = client.post(
         f"/tasks/{task.id}/status",
         data={"to": "done", "version": str(task.version), "csrf_token": token},

@@ -277,6 +277,12 @@ PAGE_MATRIX = [
         form=lambda w: {"title": "Call back", "person_id": str(w.persons["a"].id)},
     ),
     Page(
+        "GET",
+        "/tasks/{task_id}",
+        CASEWORK,
+        path=lambda w: f"/tasks/{w.tasks['person_sent'].id}",
+    ),
+    Page(
         "POST",
         "/tasks/{task_id}/status",
         CASEWORK,
@@ -377,6 +383,7 @@ OUT_OF_SCOPE: list[tuple[str, Callable[[World], str]]] = [
     ("supervisor_mopti", lambda w: f"/attachments/{w.attachments['a'].id}"),
     ("caseworker_b", lambda w: f"/transfers/new?person_id={w.persons['a'].id}"),
     ("gbv_b", lambda w: f"/sgbv-cases/{w.cases['a'].id}"),
+    ("caseworker_b", lambda w: f"/tasks/{w.tasks['person_sent'].id}"),
 ]
 
 

@@ -19,6 +19,7 @@ from casework.tasks import permissions
 from casework.tasks import service as task_service
 from casework.tasks.models import SUBJECT_FIELDS
 from casework.tasks.schemas import TaskCreate, TaskQuery, TaskUpdate
+from casework.tasks.workflow import TASK_WORKFLOW
 from casework.web import forms
 from casework.web.core import Web, WebDep, WebRoute, attempt
 
@@ -91,6 +92,24 @@ def _task_form(
         errors=errors,
         subject=subject,
         back=f"{SUBJECT_PAGES[subject[0]]}{subject[1]}" if subject else "/tasks",
+    )
+
+
+@router.get("/tasks/{task_id}")
+def read_task(session: SessionDep, web: WebDep, task_id: uuid.UUID) -> HTMLResponse:
+    """One task (the page the e-mail about an assigned task links to)."""
+    principal = web.require(*permissions.HANDLERS)
+    task = task_service.get_readable(session, principal, task_id)
+    read = task_service.to_read(session, task, principal)
+    field, subject_id = task_service.subject_of(task)
+    moves = TASK_WORKFLOW.next_statuses(task.status, principal.role)
+    return web.render(
+        "task.html",
+        title=web.t.gettext("Task"),
+        task=read,
+        subject_url=f"{SUBJECT_PAGES[field]}{subject_id}",
+        subject_field=field,
+        moves=moves,
     )
 
 
