@@ -96,7 +96,7 @@ def test_caseworker_refers_and_focal_point_accepts(visit: Any, live_server: Live
     worker.goto("/")
     referral_path = referral_url.replace(live_server.url, "")
     task_row = page.locator("table tr", has=page.locator(f'a[href="{referral_path}"]')).first
-    assert "Suivre le référencement vers CVJR" in task_row.inner_text()
+    assert "Follow up the referral to CVJR" in task_row.inner_text()  # the reader's language
     worker.check("home-caseworker-task")
     worker.goto("/tasks")
     worker.check("tasks")

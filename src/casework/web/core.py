@@ -35,6 +35,7 @@ from casework.core.config import Settings, get_settings
 from casework.core.db import SessionDep
 from casework.core.errors import Forbidden, ProblemError
 from casework.reference.vocabularies import LABELS, Role
+from casework.tasks import service as task_service
 from casework.web import sessions
 from casework.web.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, negotiate
 
@@ -102,10 +103,18 @@ def templates() -> Environment:
         newstyle=True,
     )
     env.globals["static"] = static_url
+    env.globals["task_title"] = task_title
     env.globals["nav"] = navigation
     env.globals.update({vocabulary.__name__: vocabulary for vocabulary in LABELS})
     env.globals["languages"] = [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
     return env
+
+
+def task_title(task: Any) -> str:
+    """Tasks the system made are titled in the reader's language, not the server's."""
+    if getattr(task, "automatic", False):
+        return task_service.title_in(task.title, _translator.get().language)
+    return str(task.title)
 
 
 def navigation(web: Web) -> list[tuple[str, str]]:
