@@ -252,12 +252,13 @@ def test_attachments_are_uploaded_listed_and_downloaded_with_an_audit_entry(
 ) -> None:
     person = world.persons["a"]
     url = f"/persons/{person.id}"
+    upload = f"/attachments?person_id={person.id}"
     client, token = signed_in(app, "caseworker_a")
     page = client.get(url + "?lang=en").text
     assert 'enctype="multipart/form-data"' in page
     form = {"csrf_token": token, "kind": "consent_form", "person_id": str(person.id)}
     uploaded = client.post(
-        url + "/attachments", data=form, files={"file": ("signed.pdf", PDF, "application/pdf")}
+        upload, data=form, files={"file": ("signed.pdf", PDF, "application/pdf")}
     )
     assert uploaded.status_code == 303, uploaded.text[:300]
     page = client.get(url + "?lang=en").text
@@ -273,14 +274,14 @@ def test_attachments_are_uploaded_listed_and_downloaded_with_an_audit_entry(
     assert any((e.detail or {}).get("content") for e in audited)
 
     text = client.post(
-        url + "/attachments",
+        upload,
         data=form,
         files={"file": ("notes.txt", b"hello world, plain", "text/plain")},
     )
     assert text.status_code == 415
     assert "Only PDF, JPEG, PNG and WebP" in text.text or "Seuls les fichiers" in text.text
     forged = client.post(
-        url + "/attachments",
+        upload,
         data={**form, "csrf_token": "forged"},
         files={"file": ("x.pdf", PDF, "application/pdf")},
     )
@@ -288,8 +289,24 @@ def test_attachments_are_uploaded_listed_and_downloaded_with_an_audit_entry(
     outsider, token = signed_in(app, "caseworker_b")
     assert outsider.get(link.group(1)).status_code == 404
     blocked = outsider.post(
-        url + "/attachments",
+        upload,
         data={**form, "csrf_token": token},
         files={"file": ("x.pdf", PDF, "application/pdf")},
     )
     assert blocked.status_code == 404
+
+
+def test_a_scanned_form_larger_than_an_ordinary_body_is_accepted(
+    app: FastAPI, world: World
+) -> None:
+    """A page's body limit is 1 MiB; an upload has the attachments' own limit."""
+    person = world.persons["a"]
+    client, token = signed_in(app, "caseworker_a")
+    scan = PDF + b"0" * (3 * 1024 * 1024)
+    uploaded = client.post(
+        f"/attachments?person_id={person.id}",
+        data={"csrf_token": token, "kind": "consent_form"},
+        files={"file": ("scan.pdf", scan, "application/pdf")},
+    )
+    assert uploaded.status_code == 303, uploaded.text[:300]
+    assert "scan.pdf" in client.get(f"/persons/{person.id}").text

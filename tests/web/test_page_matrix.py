@@ -239,11 +239,11 @@ PAGE_MATRIX = [
     ),
     Page(
         "POST",
-        "/persons/{person_id}/attachments",
+        "/attachments",
         CASEWORK,
         ok=303,
-        path=lambda w: _person(w) + "/attachments",
-        form=lambda w: {"kind": "consent_form", "person_id": str(w.persons["a"].id)},
+        path=lambda w: f"/attachments?person_id={w.persons['a'].id}",
+        form=lambda w: {"kind": "consent_form"},
         files=_upload,
     ),
     Page(
