@@ -104,6 +104,8 @@ def test_a_gbv_closure_is_requested_and_approved_by_a_supervisor(
     supervisor, token = signed_in(app, "supervisor_a")
     home = supervisor.get("/?lang=en").text
     assert "Closures awaiting your approval" in home
+    # The pending transfer from their region (to another organisation) is in view too.
+    assert f"/transfers/{world.transfers['pending'].id}" in home
     assert case.survivor_code in home
     page = supervisor.get(url + "?lang=en").text
     assert "Reject the closure request" in page

@@ -17,11 +17,19 @@ from casework.incidents import service as incident_service
 from casework.incidents.schemas import IncidentQuery
 from casework.notifications import service as notification_service
 from casework.persons import service as person_service
-from casework.reference.vocabularies import IncidentStatus, ReferralStatus, Role, SgbvCaseStatus
+from casework.reference.vocabularies import (
+    IncidentStatus,
+    ReferralStatus,
+    Role,
+    SgbvCaseStatus,
+    TransferStatus,
+)
 from casework.referrals import service as referral_service
 from casework.referrals.schemas import ReferralQuery
 from casework.sgbv import service as sgbv_service
 from casework.sgbv.schemas import SgbvCaseQuery
+from casework.transfers import service as transfer_service
+from casework.transfers.schemas import TransferQuery
 from casework.web.core import WebDep, WebRoute
 from casework.work import service as work_service
 from casework.work.schemas import WorkCase
@@ -97,6 +105,16 @@ def home(session: SessionDep, web: WebDep) -> HTMLResponse:
             _("Closures awaiting your approval"),
             _("No closure is waiting."),
             closures,
+        )
+        incoming = {t.id for b in blocks if b["kind"] == "transfers" for t in b["items"]}
+        pending, _cursor = transfer_service.list_readable(
+            session, principal, TransferQuery(status=[TransferStatus.pending], limit=50)
+        )
+        block(
+            "pending_transfers",
+            _("Other pending transfers in your regions"),
+            _("No other transfer is pending."),
+            [transfer_service.to_read(session, t) for t in pending if t.id not in incoming],
         )
         referrals(_("Overdue referrals"), _("No referral is overdue."), overdue=True)
         incidents(
