@@ -91,7 +91,7 @@ def request_transfer(
 ) -> tuple[Transfer, bool]:
     case = _subject(session, principal, data)
     kind = case_service.kind_of(case)
-    if principal.role is not Role.supervisor and case.owner_id != principal.user_id:
+    if not permissions.may_request(principal, case.owner_id):
         raise Forbidden(f"Only the owner of this {kind.name} or a supervisor may transfer it.")
     if data.consent_override_reason is not None and principal.role is not Role.supervisor:
         raise Forbidden("Only supervisors may transfer without a data_sharing consent.")

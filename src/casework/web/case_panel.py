@@ -93,7 +93,7 @@ def panel(session: Session, web: Web, case: case_service.Case) -> dict[str, Any]
     pending = case_service.pending_transfer(session, case)
     may_transfer = (
         principal.role in transfer_permissions.HANDLERS
-        and case_service.may_assign(principal, case)
+        and transfer_permissions.may_request(principal, case.owner_id)
         and case.status == "open"
         and pending is None
     )
@@ -124,7 +124,6 @@ def panel(session: Session, web: Web, case: case_service.Case) -> dict[str, Any]
         "task_subject": (subject_field(case), case.id),
         "new_task_id": new_client_id(),
         "case_history": case_service.history(session, principal, case),
-        "supervisor_override": principal.role is Role.supervisor,
     }
 
 
