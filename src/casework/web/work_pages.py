@@ -75,6 +75,8 @@ def home(session: SessionDep, web: WebDep) -> HTMLResponse:
                 work.transfers,
             )
 
+    work_list_blocks = len(blocks)
+
     def referrals(title: str, empty: str, **filters: Any) -> None:
         rows, _cursor = referral_service.list_readable(
             session, principal, ReferralQuery(limit=50, **filters)
@@ -130,6 +132,9 @@ def home(session: SessionDep, web: WebDep) -> HTMLResponse:
         )
     if role is Role.monitor:
         incidents(_("Your organisation's latest incidents"), _("No incident yet."))
+    if role is Role.supervisor:
+        # Their regions first: that is what a supervisor opens the page for.
+        blocks = blocks[work_list_blocks:] + blocks[:work_list_blocks]
     return web.render("home.html", title=_("My work"), blocks=blocks, case_names=case_names)
 
 
