@@ -119,7 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         # Uploads stream to encrypted storage; the route counts the file's own bytes.
         larger={
-            ("POST", "/api/v1/attachments"): settings.attachment_max_bytes + MULTIPART_ALLOWANCE
+            ("POST", "/api/v1/attachments"): settings.attachment_max_bytes + MULTIPART_ALLOWANCE,
+            # The web form's upload (casework.web.person_pages).
+            ("POST", "/attachments"): settings.attachment_max_bytes + MULTIPART_ALLOWANCE,
         },
     )
     if settings.cors_origins:

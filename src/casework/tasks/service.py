@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, and_, not_, select
 from sqlalchemy.orm import Session
@@ -202,6 +204,30 @@ TITLES = {
         "en": "Referral to {actor} on hold (consent withdrawn): record a new consent or cancel it",
     },
 }
+
+
+def title_in(title: str, language: str) -> str:
+    """A system-made task's title in another language.
+
+    The stored title is in the default language of when it was made; the web pages
+    show it in the reader's. A title that is no system title is returned unchanged.
+    """
+    for templates in TITLES.values():
+        for text in templates.values():
+            found = _title_pattern(text).fullmatch(title)
+            if found and language in templates:
+                return templates[language].format(**found.groupdict())
+    return title
+
+
+@lru_cache
+def _title_pattern(text: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", text)
+    pattern = "".join(
+        re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+?)"
+        for index, part in enumerate(parts)
+    )
+    return re.compile(pattern)
 
 
 def _title(kind: str, **values: str) -> str:
