@@ -164,7 +164,7 @@ def compare(
     """Alternating rounds of each path; the median round and the median ratio."""
     rates: dict[str, list[float]] = {path: [] for path in paths}
     failed = 0
-    for path, (url, method, headers, body) in paths.items():  # warm-up
+    for url, method, headers, body in paths.values():  # warm-up
         LOAD(url, method, headers, body, 1, concurrency)
     for round_no in range(ROUNDS):
         order = list(paths) if round_no % 2 == 0 else list(reversed(paths))
@@ -184,7 +184,7 @@ def compare(
         "failed": failed,
     }
     print(
-        f"  {name:<44} {statistics.median(rates[first]):8.0f} vs {statistics.median(rates[second]):8.0f}"
+        f"  {name:<44} {result[first]:8.0f} vs {result[second]:8.0f}"
         f" req/s  ratio {result['ratio']:.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
         f"  failed {failed}",
         flush=True,
@@ -237,7 +237,7 @@ def run(backend: str, seconds: float, concurrency: int, workers: int) -> None:
         )
         port, bare_port = free_port(), free_port()
         base, bare_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
-        print(f"{backend}: load {GENERATOR}, concurrency {concurrency}, {ROUNDS} rounds of {seconds}s")
+        print(f"{backend}: {GENERATOR}, concurrency {concurrency}, {ROUNDS} rounds of {seconds}s")
         auth = {"Authorization": f"Bearer {token}"}
         body = json.dumps(incident(datetime.now(UTC).date().isoformat()))
         post = {"Content-Type": "application/json"}
