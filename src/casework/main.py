@@ -140,29 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxies)
 
-    for router in (
-        auth_router,
-        reference_router,
-        incidents_router,
-        actors_router,
-        persons_router,
-        sgbv_router,
-        consent_router,
-        referrals_router,
-        counselling_router,
-        repatriation_router,
-        audit_router,
-        reports_router,
-        notifications_router,
-        kobo_router,
-        attachments_router,
-        tasks_router,
-        work_router,
-        transfers_router,
-    ):
-        app.include_router(router)
-    install_web(app)  # the pages for people, outside /api/v1
-
+    # First: a request is matched against the routes in order, so the probes that
+    # orchestrators send every few seconds do not walk every API route first.
     @app.get(
         "/metrics",
         tags=["operations"],
@@ -212,6 +191,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if warning:
             answer["warning"] = warning
         return answer
+
+    for router in (
+        auth_router,
+        reference_router,
+        incidents_router,
+        actors_router,
+        persons_router,
+        sgbv_router,
+        consent_router,
+        referrals_router,
+        counselling_router,
+        repatriation_router,
+        audit_router,
+        reports_router,
+        notifications_router,
+        kobo_router,
+        attachments_router,
+        tasks_router,
+        work_router,
+        transfers_router,
+    ):
+        app.include_router(router)
+    install_web(app)  # the pages for people, outside /api/v1
 
     warning = environment_warning(settings)
     if warning:
