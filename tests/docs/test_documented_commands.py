@@ -180,3 +180,24 @@ def test_reports_guide_against_a_live_server(
     assert "#adm1+code,#date+month,#indicator+num,#meta+suppressed" in output
     assert "# Protection monitoring update," in output
     assert "protected by the cell-key method" in output
+
+
+def test_case_management_guide_against_a_live_server(
+    tmp_path: Path, demo_server: tuple[int, dict[str, str]]
+) -> None:
+    port, env = demo_server
+    env.pop("CASEWORK_DATA_DIR")  # the guide exports it itself
+    script = "\n".join(blocks_to_run("case-management.md", "sqlite")).replace(
+        "127.0.0.1:8000", f"127.0.0.1:{port}"
+    )
+    output = run_script(script, tmp_path, env)
+    assert "created supervisor cases.supervisor" in output
+    # The closure without a note, the closed case edited, the unapproved SGBV closure.
+    assert "\n422\n200\n409\n200\n" in output
+    assert "status open closed cases.colleague" in output
+    assert "\n200\n403\n200\nGAO-2026-002\n" in output
+    # The transfer: refused without consent, accepted at NRA, out of SPP's sight.
+    assert "pending accepted cases.mopti" in output
+    assert "\ncases.mopti\n404\n" in output
+    assert "Call back about the legal appointment" in output
+    assert "deliveries: {'delivered': 1}" in output
