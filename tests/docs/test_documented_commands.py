@@ -201,3 +201,19 @@ def test_case_management_guide_against_a_live_server(
     assert "\ncases.mopti\n404\n" in output
     assert "Call back about the legal appointment" in output
     assert "deliveries: {'delivered': 1}" in output
+
+
+def test_http_guide_against_a_live_server(
+    tmp_path: Path, demo_server: tuple[int, dict[str, str]]
+) -> None:
+    port, env = demo_server
+    env.pop("CASEWORK_DATA_DIR")  # the guide names var/ itself
+    script = "\n".join(blocks_to_run("http.md", "sqlite")).replace(
+        "127.0.0.1:8000", f"127.0.0.1:{port}"
+    )
+    output = run_script(script, tmp_path, env)
+    assert (tmp_path / "casework_client" / "api" / "reports" / "aggregates_csv.py").exists()
+    assert "created reporting client.reporting" in output
+    # The generated client signed in and pulled the CSV: the demo has incidents in Gao.
+    assert "region,count,suppressed\n" in output
+    assert re.search(r"\nML07,\d+,false\n", output)
