@@ -15,7 +15,7 @@ from casework.core.crypto import keyring
 from casework.core.errors import Conflict, Forbidden, NotFound
 from casework.core.idempotency import insert_created, replay_or_conflict
 from casework.core.pagination import keyset_page
-from casework.persons import permissions
+from casework.persons import duplicates, permissions
 from casework.persons.models import Person
 from casework.persons.schemas import PersonCreate, PersonQuery, PersonRead, PersonUpdate
 from casework.reference.service import check_location
@@ -61,13 +61,17 @@ def create_person(
         create_fingerprint=fingerprint,
     )
     # May meet a concurrent twin: the same id, or the same registration number.
-    return insert_created(
+    person, created = insert_created(
         session,
         person,
         case_service.creation_event(person, principal.user_id),
         organization_id=principal.organization_id,
         what="person",
     )
+    if created:
+        duplicates.index_person(session, person)
+        session.flush()
+    return person, created
 
 
 def _visible_twin(
@@ -164,6 +168,8 @@ def update_person(
     person.registration_number_index = index
     for name, value in fields.items():
         setattr(person, name, value.value if hasattr(value, "value") else value)
+    if "full_name" in fields or "phone" in fields:
+        duplicates.index_person(session, person)
     session.flush()
     return person
 
@@ -182,6 +188,7 @@ def to_read(session: Session, person: Person) -> PersonRead:
         code_set=person.code_set,
         organization=auth_service.organization_code(session, person.organization_id),
         status=person.status,
+        merged_into=person.merged_into_id,
         owner=person.owner_id,
         owner_username=case_service.owner_username(session, person),
         version=person.version,

@@ -1,0 +1,312 @@
+"""Duplicate persons: keyed name tokens, and candidates within the caller's scope.
+
+Names are encrypted, so the database compares keyed hashes of name codes
+(persons/matching.py), never names. Finding candidates for a person:
+
+1. its tokens (indexing it first if it was registered before tokens existed);
+2. blocking: the persons the caller may read (``permissions.readable``, the one scope
+   rule of persons) sharing a fuzzy token on at least two parts of the name (one for a
+   one-part name), plus those with the same registration number or phone index;
+3. scoring each in Python from the tokens, the birth year and the sex.
+
+Birth year and sex are compared from the persons table itself: they are stored in
+clear there (CONTRACT: only the registration number, name and phone are encrypted),
+so keyed copies of them would hide nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from casework.auth.principal import Principal
+from casework.core.crypto import Keyring, keyring
+from casework.persons import matching, permissions
+from casework.persons.matching import TokenKind
+from casework.persons.models import Person, PersonNameToken
+
+PURPOSE = {kind: f"persons.name.{kind.value}" for kind in TokenKind}
+PHONE_INDEX = "persons.phone"
+
+# Default threshold of the candidate list (bench/duplicates.py measures it).
+DEFAULT_MIN_SCORE = 0.75
+BLOCK_LIMIT = 200  # candidates scored per request, those sharing the most name parts first
+
+# How much a pair of name parts agrees, by the most specific code they share.
+LEVELS = {TokenKind.exact: 1.0, TokenKind.phonetic: 0.9, TokenKind.fuzzy: 0.7}
+NAME_WEIGHT = 0.65
+
+
+def phone_index(phone: str | None, ring: Keyring | None = None) -> str | None:
+    if phone is None:
+        return None
+    digits = matching.normalised_phone(phone)
+    return (ring or keyring()).blind_index(digits, PHONE_INDEX) if digits else None
+
+
+def name_tokens(full_name: str, ring: Keyring | None = None) -> list[tuple[int, str, str]]:
+    """(part, kind, keyed token) for every code of every part of the name."""
+    ring = ring or keyring()
+    rows: list[tuple[int, str, str]] = []
+    for part, codes in enumerate(matching.codes(full_name)):
+        by_kind = [(TokenKind.exact, codes.exact), (TokenKind.phonetic, codes.phonetic)]
+        by_kind += [(TokenKind.fuzzy, code) for code in codes.fuzzy]
+        rows.extend(
+            (part, kind.value, ring.blind_index(code, PURPOSE[kind])) for kind, code in by_kind
+        )
+    return sorted(set(rows))
+
+
+def index_person(session: Session, person: Person) -> None:
+    """(Re)write the person's name tokens and phone index from its current values."""
+    ring = keyring()
+    session.execute(delete(PersonNameToken).where(PersonNameToken.person_id == person.id))
+    rows = name_tokens(person.full_name, ring)
+    if rows:
+        session.execute(
+            insert(PersonNameToken),
+            [{"person_id": person.id, "part": p, "kind": k, "token": t} for p, k, t in rows],
+        )
+    person.phone_index = phone_index(person.phone, ring)
+    person.name_index_scheme = matching.SCHEME
+
+
+def index_all(engine: Engine, batch: int = 500) -> int:
+    """Index every person not yet indexed under the current scheme; returns how many.
+
+    One batch per transaction, so it can be interrupted and run again. Writes only the
+    index columns (a plain UPDATE): the persons' versions and ETags do not change.
+    """
+    done = 0
+    stale = or_(Person.name_index_scheme.is_(None), Person.name_index_scheme != matching.SCHEME)
+    ring = keyring()
+    while True:
+        with Session(engine) as session, session.begin():
+            rows = session.execute(
+                select(Person.id, Person.full_name, Person.phone).where(stale).limit(batch)
+            ).all()
+            if not rows:
+                return done
+            ids = [row.id for row in rows]
+            session.execute(delete(PersonNameToken).where(PersonNameToken.person_id.in_(ids)))
+            tokens = [
+                {"person_id": row.id, "part": p, "kind": k, "token": t}
+                for row in rows
+                for p, k, t in name_tokens(row.full_name, ring)
+            ]
+            if tokens:
+                session.execute(insert(PersonNameToken), tokens)
+            for row in rows:
+                session.execute(
+                    update(Person)
+                    .where(Person.id == row.id)
+                    .values(
+                        phone_index=phone_index(row.phone, ring),
+                        name_index_scheme=matching.SCHEME,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+            done += len(rows)
+
+
+# --- Scoring ------------------------------------------------------------------------------
+
+
+@dataclass
+class PartTokens:
+    exact: str = ""
+    phonetic: str = ""
+    fuzzy: set[str] = field(default_factory=set)
+
+    def level(self, other: PartTokens) -> float:
+        if self.exact == other.exact:
+            return LEVELS[TokenKind.exact]
+        if self.phonetic == other.phonetic:
+            return LEVELS[TokenKind.phonetic]
+        if self.fuzzy & other.fuzzy:
+            return LEVELS[TokenKind.fuzzy]
+        return 0.0
+
+
+NameTokens = dict[int, PartTokens]
+
+
+def _group(rows: Iterable[tuple[uuid.UUID, int, str, str]]) -> dict[uuid.UUID, NameTokens]:
+    grouped: dict[uuid.UUID, NameTokens] = defaultdict(lambda: defaultdict(PartTokens))
+    for person_id, part, kind, token in rows:
+        holder = grouped[person_id][part]
+        if kind == TokenKind.exact:
+            holder.exact = token
+        elif kind == TokenKind.phonetic:
+            holder.phonetic = token
+        else:
+            holder.fuzzy.add(token)
+    return grouped
+
+
+def name_similarity(a: NameTokens, b: NameTokens) -> tuple[float, bool]:
+    """(similarity in [0, 1], every part spelt the same). Parts pair up whatever their order:
+    the best pairs first, each part used once. An extra part (a father's name given once
+    and not the other time) costs half a part."""
+    if not a or not b:
+        return 0.0, False
+    pairs = sorted(
+        ((pa.level(pb), i, j) for i, pa in a.items() for j, pb in b.items()), reverse=True
+    )
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    total = 0.0
+    for level, i, j in pairs:
+        if level == 0.0:
+            break
+        if i in used_a or j in used_b:
+            continue
+        used_a.add(i)
+        used_b.add(j)
+        total += level
+    shorter, longer = sorted((len(a), len(b)))
+    similarity = total / (shorter + 0.5 * (longer - shorter))
+    same = len(a) == len(b) == len(used_a) and total == len(a) * LEVELS[TokenKind.exact]
+    return similarity, same
+
+
+@dataclass(frozen=True)
+class Candidate:
+    person_id: uuid.UUID
+    score: float
+    reasons: list[str]
+
+
+def score_pair(
+    subject: Person, other: Person, subject_name: NameTokens, other_name: NameTokens
+) -> Candidate:
+    similarity, same_name = name_similarity(subject_name, other_name)
+    reasons: list[str] = []
+    if same_name:
+        reasons.append("same_name")
+    elif similarity > 0:
+        reasons.append("similar_name")
+    score = NAME_WEIGHT * similarity
+    if subject.birth_year is not None and other.birth_year is not None:
+        gap = abs(subject.birth_year - other.birth_year)
+        if gap == 0:
+            score += 0.25
+            reasons.append("same_birth_year")
+        elif gap <= 2:
+            # Ages are often estimated: a year or two apart is still a hint.
+            score += 0.15
+            reasons.append("close_birth_year")
+        elif gap > 5:
+            score *= 0.6
+    else:
+        score += 0.1  # unknown: neither for nor against
+    if subject.sex in ("female", "male") and other.sex in ("female", "male"):
+        if subject.sex == other.sex:
+            score += 0.1
+            reasons.append("same_sex")
+        else:
+            score *= 0.5
+    else:
+        score += 0.05
+    if subject.phone_index is not None and subject.phone_index == other.phone_index:
+        score = score + 0.2
+        reasons.append("same_phone")
+    if (
+        subject.registration_number_index is not None
+        and subject.registration_number_index == other.registration_number_index
+    ):
+        score = max(score, 0.95)
+        reasons.insert(0, "same_registration_number")
+    return Candidate(other.id, round(min(score, 1.0), 3), reasons)
+
+
+# --- Candidates ---------------------------------------------------------------------------
+
+
+def _tokens_of(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, NameTokens]:
+    id_list = list(ids)
+    if not id_list:
+        return {}
+    rows = session.execute(
+        select(
+            PersonNameToken.person_id,
+            PersonNameToken.part,
+            PersonNameToken.kind,
+            PersonNameToken.token,
+        ).where(PersonNameToken.person_id.in_(id_list))
+    )
+    return _group((r.person_id, r.part, r.kind, r.token) for r in rows)
+
+
+def _blocked(
+    session: Session, principal: Principal, person: Person, name: NameTokens
+) -> list[uuid.UUID]:
+    """Ids of readable persons that share fuzzy tokens on enough parts, or a number."""
+    fuzzy = sorted({t for part in name.values() for t in part.fuzzy})
+    base = [
+        permissions.readable(principal),
+        Person.id != person.id,
+        Person.merged_into_id.is_(None),
+    ]
+    found: list[uuid.UUID] = []
+    if fuzzy:
+        shared = func.count(func.distinct(PersonNameToken.part))
+        stmt = (
+            select(PersonNameToken.person_id)
+            .join(Person, Person.id == PersonNameToken.person_id)
+            .where(
+                PersonNameToken.kind == TokenKind.fuzzy.value,
+                PersonNameToken.token.in_(fuzzy),
+                *base,
+            )
+            .group_by(PersonNameToken.person_id)
+            .having(shared >= min(2, len(name)))
+            .order_by(shared.desc(), PersonNameToken.person_id)
+            .limit(BLOCK_LIMIT)
+        )
+        found.extend(session.scalars(stmt))
+    numbers = []
+    if person.registration_number_index is not None:
+        numbers.append(Person.registration_number_index == person.registration_number_index)
+    if person.phone_index is not None:
+        numbers.append(Person.phone_index == person.phone_index)
+    if numbers:
+        found.extend(session.scalars(select(Person.id).where(or_(*numbers), *base)))
+    return list(dict.fromkeys(found))
+
+
+def ensure_indexed(session: Session, person: Person) -> None:
+    if person.name_index_scheme != matching.SCHEME:
+        index_person(session, person)
+        session.flush()
+
+
+def candidates(
+    session: Session,
+    principal: Principal,
+    person: Person,
+    min_score: float = DEFAULT_MIN_SCORE,
+    limit: int = 50,
+) -> list[Candidate]:
+    """Persons the caller may read that may be this one, best first (score >= min_score)."""
+    if person.merged_into_id is not None:
+        return []  # merged: its records and its place are the other person's
+    ensure_indexed(session, person)
+    name = _tokens_of(session, [person.id]).get(person.id, {})
+    ids = _blocked(session, principal, person, name)
+    if not ids:
+        return []
+    others = session.scalars(
+        select(Person).where(Person.id.in_(ids), permissions.readable(principal))
+    ).all()
+    names = _tokens_of(session, ids)
+    scored = (score_pair(person, other, name, names.get(other.id, {})) for other in others)
+    kept = [c for c in scored if c.score >= min_score]
+    kept.sort(key=lambda c: (-c.score, str(c.person_id)))
+    return kept[:limit]
