@@ -279,7 +279,11 @@ def rotate_key() -> None:
 
 
 @app.command("index-persons")
-def index_persons() -> None:
+def index_persons(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Every person (after changing the blind index key)")
+    ] = False,
+) -> None:
     """Compute the keyed name tokens that duplicate detection compares, where missing.
 
     Run once after upgrading to a release that looks for duplicates (the migration
@@ -291,7 +295,7 @@ def index_persons() -> None:
     from casework.persons import duplicates
 
     _require_migrated()
-    done = duplicates.index_all(get_engine())
+    done = duplicates.index_all(get_engine(), everything=everything)
     typer.echo(f"{done} persons indexed")
 
 

@@ -25,9 +25,9 @@ from tests.factories import (
     make_consent,
     make_file,
     make_person,
-    make_user,
     make_referral,
     make_session,
+    make_user,
     person_body,
 )
 
@@ -150,7 +150,8 @@ def test_answers_carry_ids_scores_and_reasons_only(client: TestClient, world: Wo
     response = client.get(f"{PERSONS}/{world.persons['a'].id}/duplicates", headers=auth(caseworker))
     (item,) = response.json()["items"]
     assert set(item) == {"person_id", "score", "reasons"}
-    assert "Aminata" not in response.text and "Maïga" not in response.text
+    assert "Aminata" not in response.text
+    assert "Maïga" not in response.text
 
 
 def test_a_changed_name_is_indexed_again(client: TestClient, world: World) -> None:
@@ -246,24 +247,28 @@ def test_a_supervisor_merges_and_every_record_moves(
     for listing in ("consents", "referrals", "counselling-sessions", "attachments"):
         url = f"/api/v1/{listing}"
         left = client.get(url, params={"person_id": str(duplicate.id)}, headers=caseworker)
-        assert left.status_code == 200 and left.json()["items"] == [], listing
+        assert left.status_code == 200, listing
+        assert left.json()["items"] == [], listing
         now = client.get(url, params={"person_id": str(kept.id)}, headers=caseworker)
-        assert now.status_code == 200 and now.json()["items"], listing
+        assert now.status_code == 200, listing
+        assert now.json()["items"], listing
     assert session.scalars(select(Task).where(Task.person_id == duplicate.id)).all() == []
     members = session.scalars(select(RepatriationMember.person_id)).all()
-    assert duplicate.id not in members and kept.id in members
+    assert duplicate.id not in members
+    assert kept.id in members
 
     # The duplicate keeps answering, with merged_into, and is read-only.
     read = client.get(f"{PERSONS}/{duplicate.id}", headers=caseworker).json()
     assert read["merged_into"] == str(kept.id)
     edit = client.patch(f"{PERSONS}/{duplicate.id}", json={"phone": "+223 60 00 00 00"},
                         headers=caseworker)  # fmt: skip
-    assert edit.status_code == 409 and edit.json()["merged_into"] == str(kept.id)
+    assert edit.status_code == 409
+    assert edit.json()["merged_into"] == str(kept.id)
     close = client.post(f"{PERSONS}/{duplicate.id}/transitions",
                         json={"to": "closed", "note": "x"}, headers=caseworker)  # fmt: skip
     assert close.status_code == 409
-    refer = client.post("/api/v1/referrals", headers=caseworker,
-                        json={"person_id": str(duplicate.id), "actor": "CVJR", "services": ["legal"]})  # fmt: skip
+    referral = {"person_id": str(duplicate.id), "actor": "CVJR", "services": ["legal"]}
+    refer = client.post("/api/v1/referrals", headers=caseworker, json=referral)
     assert refer.status_code == 409
     # Both histories tell it; the audit trail names both persons.
     history = client.get(f"{PERSONS}/{duplicate.id}/history", headers=caseworker).json()["items"]
@@ -309,7 +314,8 @@ def test_merge_conflicts(client: TestClient, world: World, session: Session) -> 
     assert merge(client, supervisor, kept.id, one.id).status_code == 200
     # Into a merged person, or a person already merged into someone else.
     into_merged = merge(client, supervisor, one.id, two.id)
-    assert into_merged.status_code == 409 and into_merged.json()["merged_into"] == str(kept.id)
+    assert into_merged.status_code == 409
+    assert into_merged.json()["merged_into"] == str(kept.id)
     assert merge(client, supervisor, two.id, one.id).status_code == 409
     assert client.post(f"{PERSONS}/{kept.id}/merge", json={"note": "x"},
                        headers=auth(supervisor)).status_code == 422  # fmt: skip

@@ -16,6 +16,7 @@ so keyed copies of them would hide nothing.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -40,7 +41,9 @@ BLOCK_LIMIT = 200  # candidates scored per request, those sharing the most name 
 
 # How much a pair of name parts agrees, by the most specific code they share.
 LEVELS = {TokenKind.exact: 1.0, TokenKind.phonetic: 0.9, TokenKind.fuzzy: 0.7}
-NAME_WEIGHT = 0.65
+NAME_WEIGHT = 0.6
+COMMONNESS_SLOPE = 0.1
+BIRTH_YEAR_GAP = {0: 0.25, 1: 0.17, 2: 0.1}
 
 
 def phone_index(phone: str | None, ring: Keyring | None = None) -> str | None:
@@ -77,20 +80,26 @@ def index_person(session: Session, person: Person) -> None:
     person.name_index_scheme = matching.SCHEME
 
 
-def index_all(engine: Engine, batch: int = 500) -> int:
+def index_all(engine: Engine, batch: int = 500, *, everything: bool = False) -> int:
     """Index every person not yet indexed under the current scheme; returns how many.
 
-    One batch per transaction, so it can be interrupted and run again. Writes only the
-    index columns (a plain UPDATE): the persons' versions and ETags do not change.
+    ``everything``: every person, as after a change of the blind index key (the stored
+    tokens were made with the old one). One batch per transaction, so it can be
+    interrupted and run again (with ``everything``, from the start). Writes only the index
+    columns (a plain UPDATE): the persons' versions and ETags do not change.
     """
     done = 0
     stale = or_(Person.name_index_scheme.is_(None), Person.name_index_scheme != matching.SCHEME)
     ring = keyring()
+    after: uuid.UUID | None = None
     while True:
         with Session(engine) as session, session.begin():
-            rows = session.execute(
-                select(Person.id, Person.full_name, Person.phone).where(stale).limit(batch)
-            ).all()
+            stmt = select(Person.id, Person.full_name, Person.phone).order_by(Person.id)
+            if everything:
+                stmt = stmt.where(Person.id > after) if after is not None else stmt
+            else:
+                stmt = stmt.where(stale)
+            rows = session.execute(stmt.limit(batch)).all()
             if not rows:
                 return done
             ids = [row.id for row in rows]
@@ -113,6 +122,7 @@ def index_all(engine: Engine, batch: int = 500) -> int:
                     .execution_options(synchronize_session=False)
                 )
             done += len(rows)
+            after = rows[-1].id
 
 
 # --- Scoring ------------------------------------------------------------------------------
@@ -183,8 +193,24 @@ class Candidate:
     reasons: list[str]
 
 
+def commonness_factor(chance: float) -> float:
+    """How much a name's agreement counts, given how many persons would share it by chance.
+
+    A rare name agreeing says much; "Mamadou Traoré" agreeing says little, as record
+    linkage weighs agreement by frequency (Fellegi and Sunter). ``chance`` is the expected
+    number of persons in scope sharing the name's phonetic codes by chance.
+    """
+    if chance <= 1.0:
+        return 1.0
+    return 1.0 / (1.0 + COMMONNESS_SLOPE * math.log2(chance))
+
+
 def score_pair(
-    subject: Person, other: Person, subject_name: NameTokens, other_name: NameTokens
+    subject: Person,
+    other: Person,
+    subject_name: NameTokens,
+    other_name: NameTokens,
+    name_factor: float = 1.0,
 ) -> Candidate:
     similarity, same_name = name_similarity(subject_name, other_name)
     reasons: list[str] = []
@@ -192,20 +218,19 @@ def score_pair(
         reasons.append("same_name")
     elif similarity > 0:
         reasons.append("similar_name")
-    score = NAME_WEIGHT * similarity
+    score = NAME_WEIGHT * similarity * name_factor
     if subject.birth_year is not None and other.birth_year is not None:
         gap = abs(subject.birth_year - other.birth_year)
+        # Ages are often estimated: a year or two apart is still a hint.
+        score += BIRTH_YEAR_GAP.get(gap, 0.0)
         if gap == 0:
-            score += 0.25
             reasons.append("same_birth_year")
         elif gap <= 2:
-            # Ages are often estimated: a year or two apart is still a hint.
-            score += 0.15
             reasons.append("close_birth_year")
-        elif gap > 5:
-            score *= 0.6
+        else:
+            score *= 0.9 if gap <= 5 else 0.6
     else:
-        score += 0.1  # unknown: neither for nor against
+        score += 0.05  # unknown: hardly for, not against
     if subject.sex in ("female", "male") and other.sex in ("female", "male"):
         if subject.sex == other.sex:
             score += 0.1
@@ -281,6 +306,35 @@ def _blocked(
     return list(dict.fromkeys(found))
 
 
+def _chance(session: Session, principal: Principal, name: NameTokens) -> float:
+    """Expected number of persons in the caller's scope sharing every part's phonetic code
+    by chance: N x the product of each code's share. Counted in scope only, so that a
+    score never depends on persons the caller may not read."""
+    phonetic = sorted({part.phonetic for part in name.values() if part.phonetic})
+    if not phonetic:
+        return 0.0
+    in_scope = [permissions.readable(principal), Person.merged_into_id.is_(None)]
+    total = session.scalar(select(func.count()).select_from(Person).where(*in_scope)) or 0
+    if total == 0:
+        return 0.0
+    counts = dict(
+        session.execute(
+            select(PersonNameToken.token, func.count(func.distinct(PersonNameToken.person_id)))
+            .join(Person, Person.id == PersonNameToken.person_id)
+            .where(
+                PersonNameToken.kind == TokenKind.phonetic.value,
+                PersonNameToken.token.in_(phonetic),
+                *in_scope,
+            )
+            .group_by(PersonNameToken.token)
+        ).all()
+    )
+    chance = float(total)
+    for part in name.values():
+        chance *= counts.get(part.phonetic, 1) / total
+    return chance
+
+
 def ensure_indexed(session: Session, person: Person) -> None:
     if person.name_index_scheme != matching.SCHEME:
         index_person(session, person)
@@ -306,7 +360,8 @@ def candidates(
         select(Person).where(Person.id.in_(ids), permissions.readable(principal))
     ).all()
     names = _tokens_of(session, ids)
-    scored = (score_pair(person, other, name, names.get(other.id, {})) for other in others)
+    factor = commonness_factor(_chance(session, principal, name))
+    scored = (score_pair(person, other, name, names.get(other.id, {}), factor) for other in others)
     kept = [c for c in scored if c.score >= min_score]
     kept.sort(key=lambda c: (-c.score, str(c.person_id)))
     return kept[:limit]

@@ -8,9 +8,11 @@ stored only as a keyed hash (HMAC with the blind index key), never in clear:
   English and Arabic transliterations use for the same sound in Mali
   ("Mohamed", "Mohammed", "Mahamadou", "Mamadou" -> "mmd"; "Aïcha", "Aissa",
   "Aisha" -> "s"; "Ousmane", "Usman" -> "smn"; "Diallo", "Jallow" -> "jl");
-- ``fuzzy``: the skeleton and every skeleton one consonant shorter (a keyed
-  deletion neighbourhood): two skeletons one edit apart share one of them, so a typo
-  or a dropped ending ("Fatouma" / "Fatoumata") still meets its twin.
+- ``fuzzy``: a keyed deletion neighbourhood, of the skeleton (it and every skeleton
+  one consonant shorter) and of the spelling (it and every spelling one letter
+  shorter, for parts of five letters or more): two codes one edit apart share one of
+  them, so a typo ("Abgoulaye", "Bagayogo") or a dropped ending ("Fatouma" /
+  "Fatoumata") still meets its twin.
 
 Particles that say "son/daughter of" or are articles and titles ("Ag", "Ag.",
 "ould", "ben", "bint", "walet", "El Hadj", ...) are not parts, and the order of the
@@ -105,6 +107,17 @@ def deletion_neighbourhood(code: str) -> set[str]:
     return variants
 
 
+def spelling_neighbourhood(part: str) -> set[str]:
+    """The spelling, and each spelling one letter shorter for parts of five letters or more.
+
+    Marked with "=" so that a spelling never meets a skeleton of the same letters.
+    """
+    variants = {"=" + part}
+    if len(part) >= 5:
+        variants |= {"=" + part[:i] + part[i + 1 :] for i in range(len(part))}
+    return variants
+
+
 @dataclass(frozen=True)
 class PartCodes:
     exact: str
@@ -117,7 +130,8 @@ def codes(full_name: str) -> list[PartCodes]:
     result = []
     for part in name_parts(full_name):
         skeleton = phonetic(part)
-        result.append(PartCodes(part, skeleton, frozenset(deletion_neighbourhood(skeleton))))
+        fuzzy = deletion_neighbourhood(skeleton) | spelling_neighbourhood(part)
+        result.append(PartCodes(part, skeleton, frozenset(fuzzy)))
     return result
 
 

@@ -36,8 +36,10 @@ class Person(TimestampMixin, Base):
     # indexed yet (registered before duplicates were looked for: casework index-persons).
     name_index_scheme: Mapped[int | None] = mapped_column(SmallInteger)
     # Set once a supervisor merged this person into another: read-only from then on.
+    # Not indexed: NULL nearly everywhere, an index on it would only lure SQLite's planner
+    # away from the name tokens' index when candidates are looked for.
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("persons.id", ondelete="RESTRICT"), index=True
+        ForeignKey("persons.id", ondelete="RESTRICT")
     )
     sex: Mapped[str] = mapped_column(String(16))
     birth_year: Mapped[int | None] = mapped_column()

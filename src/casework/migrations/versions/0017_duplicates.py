@@ -34,7 +34,6 @@ def upgrade() -> None:
             ["id"],
             ondelete="RESTRICT",
         )
-        batch_op.create_index(batch_op.f("ix_persons_merged_into_id"), ["merged_into_id"])
     op.create_table(
         "person_name_tokens",
         sa.Column("person_id", sa.Uuid(), nullable=False),
@@ -58,7 +57,6 @@ def downgrade() -> None:
     op.drop_index("ix_person_name_tokens_token", table_name="person_name_tokens")
     op.drop_table("person_name_tokens")
     with op.batch_alter_table("persons", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_persons_merged_into_id"))
         batch_op.drop_constraint(
             batch_op.f("fk_persons_merged_into_id_persons"), type_="foreignkey"
         )
