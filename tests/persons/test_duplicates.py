@@ -16,6 +16,7 @@ from casework.reference.vocabularies import Role
 from casework.repatriation.models import RepatriationMember
 from casework.tasks.models import Task
 from tests.factories import (
+    PDF,
     World,
     add_case_management,
     auth,
@@ -29,6 +30,7 @@ from tests.factories import (
     make_session,
     make_user,
     person_body,
+    repatriation_body,
 )
 
 PERSONS = "/api/v1/persons"
@@ -270,6 +272,19 @@ def test_a_supervisor_merges_and_every_record_moves(
     referral = {"person_id": str(duplicate.id), "actor": "CVJR", "services": ["legal"]}
     refer = client.post("/api/v1/referrals", headers=caseworker, json=referral)
     assert refer.status_code == 409
+    upload = client.post(
+        "/api/v1/attachments",
+        data={"kind": "other", "person_id": str(duplicate.id)},
+        files={"file": ("form.pdf", PDF, "application/pdf")},
+        headers=caseworker,
+    )
+    household = repatriation_body(principal_person_id=str(duplicate.id), household_size=1)
+    file = client.post("/api/v1/repatriation-files", json=household, headers=caseworker)
+    moving = {"person_id": str(duplicate.id), "to_organization": "ORGB"}
+    transfer = client.post("/api/v1/transfers", json=moving, headers=caseworker)
+    for refused in (edit, close, refer, upload, file, transfer):
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["merged_into"] == str(kept.id)
     # Both histories tell it; the audit trail names both persons.
     history = client.get(f"{PERSONS}/{duplicate.id}/history", headers=caseworker).json()["items"]
     assert history[-1]["event"] == "merged_into"

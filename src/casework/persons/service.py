@@ -107,6 +107,13 @@ def get_readable(session: Session, principal: Principal, person_id: uuid.UUID) -
     return person
 
 
+def get_current(session: Session, principal: Principal, person_id: uuid.UUID) -> Person:
+    """A readable person that new records may be about: not merged into another (409)."""
+    person = get_readable(session, principal, person_id)
+    case_service.require_current(person)
+    return person
+
+
 def list_readable(
     session: Session, principal: Principal, query: PersonQuery
 ) -> tuple[list[Person], str | None]:
