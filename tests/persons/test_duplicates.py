@@ -164,6 +164,8 @@ def test_a_changed_name_is_indexed_again(client: TestClient, world: World) -> No
         f"{PERSONS}/{later['id']}", json={"full_name": "Aminata Maiga"}, headers=auth(caseworker)
     )
     assert renamed.status_code == 200
+    # One change, one version: indexing rides on the same INSERT and UPDATE.
+    assert (later["version"], renamed.json()["version"]) == (1, 2)
     assert later["id"] in candidates(client, caseworker, world.persons["a"].id)
 
 
@@ -187,9 +189,12 @@ def test_a_person_registered_before_tokens_existed_is_indexed_when_asked(
     )
     person.name_index_scheme = None
     session.commit()
+    version = person.version
     twin = register(client, world.user("caseworker_a"), full_name="Aminata Maïga", region="ML10")
     assert twin["id"] in candidates(client, world.user("caseworker_a"), person.id)
+    session.refresh(person)
     assert person.name_index_scheme is not None
+    assert person.version == version  # indexed as a read: the ETag stays
 
 
 # --- Merge ---------------------------------------------------------------------------------

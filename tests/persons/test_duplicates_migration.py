@@ -56,8 +56,17 @@ def test_existing_persons_are_indexed_after_the_migration(
                     "now": NOW,
                 },
             )
+            run(
+                connection,
+                "INSERT INTO person_events (id, person_id, seq, event, to_status,"
+                " organization_id, by_id, at) VALUES (:id, :person, 1, 'created', 'open',"
+                " :org, :by, :now)",
+                {"id": uuid.uuid4(), "person": person, "org": org, "by": by, "now": NOW},
+            )
         with engine.begin() as connection:
             upgrade(connection)
+            # The persons table is altered in place: its history is still there.
+            assert connection.execute(text("SELECT count(*) FROM person_events")).scalar() == 1
             scheme = connection.execute(text("SELECT name_index_scheme FROM persons")).scalar()
             tokens = connection.execute(text("SELECT count(*) FROM person_name_tokens")).scalar()
         assert scheme is None
@@ -84,6 +93,7 @@ def test_existing_persons_are_indexed_after_the_migration(
         with engine.begin() as connection:
             downgrade(connection, "0016_records")
             assert connection.execute(text("SELECT count(*) FROM persons")).scalar() == 1
+            assert connection.execute(text("SELECT count(*) FROM person_events")).scalar() == 1
     finally:
         engine.dispose()
 

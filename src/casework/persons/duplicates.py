@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from casework.auth.principal import Principal
 from casework.core.crypto import Keyring, keyring
@@ -42,8 +43,8 @@ BLOCK_LIMIT = 200  # candidates scored per request, those sharing the most name 
 # How much a pair of name parts agrees, by the most specific code they share.
 LEVELS = {TokenKind.exact: 1.0, TokenKind.phonetic: 0.9, TokenKind.fuzzy: 0.7}
 NAME_WEIGHT = 0.6
-COMMONNESS_SLOPE = 0.1
-BIRTH_YEAR_GAP = {0: 0.25, 1: 0.17, 2: 0.1}
+COMMONNESS_SLOPE = 0.07
+BIRTH_YEAR_GAP = {0: 0.25, 1: 0.2, 2: 0.12}
 
 
 def phone_index(phone: str | None, ring: Keyring | None = None) -> str | None:
@@ -66,18 +67,22 @@ def name_tokens(full_name: str, ring: Keyring | None = None) -> list[tuple[int, 
     return sorted(set(rows))
 
 
-def index_person(session: Session, person: Person) -> None:
-    """(Re)write the person's name tokens and phone index from its current values."""
-    ring = keyring()
+def set_index_columns(person: Person) -> None:
+    """The person's own index columns, from its current values (before it is written, so
+    that they go out in the same INSERT or UPDATE: one version per change)."""
+    person.phone_index = phone_index(person.phone)
+    person.name_index_scheme = matching.SCHEME
+
+
+def write_tokens(session: Session, person: Person) -> None:
+    """(Re)write the person's name tokens (the person's row is in the database)."""
     session.execute(delete(PersonNameToken).where(PersonNameToken.person_id == person.id))
-    rows = name_tokens(person.full_name, ring)
+    rows = name_tokens(person.full_name)
     if rows:
         session.execute(
             insert(PersonNameToken),
             [{"person_id": person.id, "part": p, "kind": k, "token": t} for p, k, t in rows],
         )
-    person.phone_index = phone_index(person.phone, ring)
-    person.name_index_scheme = matching.SCHEME
 
 
 def index_all(engine: Engine, batch: int = 500, *, everything: bool = False) -> int:
@@ -336,9 +341,19 @@ def _chance(session: Session, principal: Principal, name: NameTokens) -> float:
 
 
 def ensure_indexed(session: Session, person: Person) -> None:
-    if person.name_index_scheme != matching.SCHEME:
-        index_person(session, person)
-        session.flush()
+    """Index a person registered before tokens existed, as a read: its version stays."""
+    if person.name_index_scheme == matching.SCHEME:
+        return
+    write_tokens(session, person)
+    values = {"phone_index": phone_index(person.phone), "name_index_scheme": matching.SCHEME}
+    session.execute(
+        update(Person)
+        .where(Person.id == person.id)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+    for name, value in values.items():
+        set_committed_value(person, name, value)
 
 
 def candidates(

@@ -37,10 +37,10 @@ class Person(TimestampMixin, Base):
     name_index_scheme: Mapped[int | None] = mapped_column(SmallInteger)
     # Set once a supervisor merged this person into another: read-only from then on.
     # Not indexed: NULL nearly everywhere, an index on it would only lure SQLite's planner
-    # away from the name tokens' index when candidates are looked for.
-    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("persons.id", ondelete="RESTRICT")
-    )
+    # away from the name tokens' index when candidates are looked for. No foreign key:
+    # SQLite could add one only by rebuilding persons, and dropping the old table cascades
+    # into every person's history; persons are never deleted, so it would guard nothing.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column()
     sex: Mapped[str] = mapped_column(String(16))
     birth_year: Mapped[int | None] = mapped_column()
     nationality: Mapped[str | None] = mapped_column(String(3))

@@ -60,6 +60,7 @@ def create_person(
         status="open",
         create_fingerprint=fingerprint,
     )
+    duplicates.set_index_columns(person)
     # May meet a concurrent twin: the same id, or the same registration number.
     person, created = insert_created(
         session,
@@ -69,8 +70,7 @@ def create_person(
         what="person",
     )
     if created:
-        duplicates.index_person(session, person)
-        session.flush()
+        duplicates.write_tokens(session, person)
     return person, created
 
 
@@ -175,9 +175,12 @@ def update_person(
     person.registration_number_index = index
     for name, value in fields.items():
         setattr(person, name, value.value if hasattr(value, "value") else value)
-    if "full_name" in fields or "phone" in fields:
-        duplicates.index_person(session, person)
+    renamed = "full_name" in fields or "phone" in fields
+    if renamed:
+        duplicates.set_index_columns(person)  # in the same UPDATE: one new version
     session.flush()
+    if renamed:
+        duplicates.write_tokens(session, person)
     return person
 
 

@@ -22,18 +22,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+COLUMNS = ("phone_index", "name_index_scheme", "merged_into_id")
+
+
 def upgrade() -> None:
+    # Plain nullable columns: SQLite adds them in place. (A foreign key would make it
+    # rebuild persons, and dropping the old table cascades into the persons' history.)
     with op.batch_alter_table("persons", schema=None) as batch_op:
         batch_op.add_column(sa.Column("phone_index", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("name_index_scheme", sa.SmallInteger(), nullable=True))
         batch_op.add_column(sa.Column("merged_into_id", sa.Uuid(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_persons_merged_into_id_persons"),
-            "persons",
-            ["merged_into_id"],
-            ["id"],
-            ondelete="RESTRICT",
-        )
     op.create_table(
         "person_name_tokens",
         sa.Column("person_id", sa.Uuid(), nullable=False),
@@ -56,10 +54,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_person_name_tokens_token", table_name="person_name_tokens")
     op.drop_table("person_name_tokens")
-    with op.batch_alter_table("persons", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_persons_merged_into_id_persons"), type_="foreignkey"
-        )
-        batch_op.drop_column("merged_into_id")
-        batch_op.drop_column("name_index_scheme")
-        batch_op.drop_column("phone_index")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite's own DROP COLUMN: a batch copy would drop persons, and with it (ON DELETE
+        # CASCADE) every person's history.
+        for column in reversed(COLUMNS):
+            op.execute(f"ALTER TABLE persons DROP COLUMN {column}")
+    else:
+        with op.batch_alter_table("persons", schema=None) as batch_op:
+            for column in reversed(COLUMNS):
+                batch_op.drop_column(column)
