@@ -95,6 +95,7 @@ def prepare(url: str, env: dict[str, str]) -> tuple[str, str, str]:
             "BENCH",
             "--region",
             "ML07",
+            "--create-organization",
         ],
         input="bench password 123\n",
         text=True,

@@ -52,7 +52,7 @@ from tests.factories import auth, build_world, make_user, principal_of  # noqa: 
 from bench.incident_throughput import postgres_schema  # noqa: E402
 from casework.auth.models import User  # noqa: E402
 from casework.core.config import get_settings  # noqa: E402
-from casework.core.db import create_db_engine  # noqa: E402
+from casework.core.db import create_db_engine, utcnow  # noqa: E402
 from casework.core.migrations import upgrade  # noqa: E402
 from casework.main import create_app  # noqa: E402
 from casework.persons.models import Person  # noqa: E402
@@ -142,8 +142,13 @@ def load(session: Session, rng: random.Random) -> dict[str, User]:
 def bare_statements(session: Session, user: User, limit: int) -> list[str]:
     dialect = session.get_bind().dialect
     queries = work_service.statements(principal_of(user), limit)
+    values = work_service.parameters(utcnow())
     return [
-        str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        str(
+            stmt.params({k: v for k, v in values.items() if k in stmt.compile().params}).compile(
+                dialect=dialect, compile_kwargs={"literal_binds": True}
+            )
+        )
         for stmt in queries.all()
     ]
 

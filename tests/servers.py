@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -24,10 +25,28 @@ from tests.factories import World, build_world
 CASEWORK = str(Path(sys.executable).parent / "casework")
 
 
+_next_port = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port no other pytest worker will hand out.
+
+    Asking the kernel for port 0 is not enough: between closing the probe and the
+    server's bind another worker can be given the same port, and a test then talks to
+    the other worker's server. Each worker takes ports from a range of its own, below
+    the kernel's ephemeral range (32768 and up) so no client socket holds them either.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    base = 20000 + 500 * (int(worker.removeprefix("gw")) % 24)
+    for _ in range(500):
+        port = base + next(_next_port) % 500
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port in {base}..{base + 499}")
 
 
 @dataclass

@@ -389,6 +389,12 @@ MATRIX += [
         frozenset({A, S, R}),
         path=lambda w: "/api/v1/reports/sitrep.md?month=2026-05",
     ),
+    Endpoint(
+        "GET",
+        "/api/v1/reports/gbv-incident-recorder",
+        frozenset({S, G}),
+        path=lambda w: "/api/v1/reports/gbv-incident-recorder?from=2026-01-01&to=2026-12-31",
+    ),
     Endpoint("POST", "/api/v1/api-keys", frozenset({A}), ok=201, body=lambda w: {"name": "HDX"}),
     Endpoint("GET", "/api/v1/api-keys", frozenset({A})),
     Endpoint(
@@ -620,7 +626,10 @@ def test_an_api_key_reaches_the_reports_and_nothing_else(
         headers={"Authorization": f"Bearer {world.api_key_secret}"},
         **endpoint.request_kwargs(world),
     )
-    expected = 200 if endpoint.route.startswith("/api/v1/reports/") else 403
+    # Aggregates only: record-level exports (the Incident Recorder) are for people.
+    expected = (
+        200 if endpoint.route.startswith("/api/v1/reports/") and R in endpoint.allowed else 403
+    )
     assert response.status_code == expected, response.text
 
 

@@ -396,6 +396,7 @@ def kobo_rotate_secret(
     from casework.integrations import kobo
     from casework.integrations.models import KoboForm
 
+    _require_migrated()
     hours = get_settings().kobo_secret_grace_hours if grace_hours is None else grace_hours
     with new_session() as session:
         record = session.scalar(select(KoboForm).where(KoboForm.code == form))

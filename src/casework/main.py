@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -64,6 +64,9 @@ MULTIPART_ALLOWANCE = 64 * 1024
 
 class HealthStatus(BaseModel):
     status: Literal["ok", "ready"]
+    warning: str | None = Field(
+        default=None, description="Said when nobody chose CASEWORK_ENV (development mode)"
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -116,7 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         # Uploads stream to encrypted storage; the route counts the file's own bytes.
         larger={
-            ("POST", "/api/v1/attachments"): settings.attachment_max_bytes + MULTIPART_ALLOWANCE
+            ("POST", "/api/v1/attachments"): settings.attachment_max_bytes + MULTIPART_ALLOWANCE,
+            # The web form's upload (casework.web.person_pages).
+            ("POST", "/attachments"): settings.attachment_max_bytes + MULTIPART_ALLOWANCE,
         },
     )
     if settings.cors_origins:
@@ -134,6 +139,58 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     app.add_middleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxies)
+
+    # First: a request is matched against the routes in order, so the probes that
+    # orchestrators send every few seconds do not walk every API route first.
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics: request counts and latencies by route template",
+        description="Never public: an administrator's token or CASEWORK_METRICS_TOKEN "
+        "(or the separate listener of CASEWORK_METRICS_ADDRESS).",
+        response_class=PlainTextResponse,
+        responses=problem_responses(401, 403),
+        dependencies=[Depends(metrics_reader)],
+    )
+    def metrics() -> Response:
+        payload, media_type = metrics_payload()
+        return Response(payload, media_type=media_type)
+
+    @app.get(
+        "/health",
+        tags=["operations"],
+        summary="Liveness",
+        response_model=HealthStatus,
+        response_model_exclude_none=True,
+    )
+    def health() -> dict[str, str]:
+        """The process answers (no database access)."""
+        return {"status": "ok"}
+
+    @app.get(
+        "/ready",
+        tags=["operations"],
+        summary="Readiness: the database answers and is migrated to the current schema",
+        response_model=HealthStatus,
+        response_model_exclude_none=True,
+        responses={503: {"model": Problem, "description": "Database unreachable or not migrated"}},
+    )
+    def ready(session: SessionDep) -> dict[str, str]:
+        """Ready to serve: the database is reachable and migrated to head."""
+        try:
+            session.execute(text("SELECT 1"))
+            migrated = is_at_head(session.connection())
+        except SQLAlchemyError as exc:
+            logger.warning("readiness check failed: %s", type(exc).__name__)
+            raise ServiceUnavailable("The database is not reachable.") from exc
+        if not migrated:
+            logger.warning("readiness check failed: the database is not migrated")
+            raise ServiceUnavailable("The database is not migrated: run casework migrate.")
+        answer = {"status": "ready"}
+        warning = environment_warning(get_settings())
+        if warning:
+            answer["warning"] = warning
+        return answer
 
     for router in (
         auth_router,
@@ -157,49 +214,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     install_web(app)  # the pages for people, outside /api/v1
-
-    @app.get(
-        "/metrics",
-        tags=["operations"],
-        summary="Prometheus metrics: request counts and latencies by route template",
-        description="Never public: an administrator's token or CASEWORK_METRICS_TOKEN "
-        "(or the separate listener of CASEWORK_METRICS_ADDRESS).",
-        response_class=PlainTextResponse,
-        responses=problem_responses(401, 403),
-        dependencies=[Depends(metrics_reader)],
-    )
-    def metrics() -> Response:
-        payload, media_type = metrics_payload()
-        return Response(payload, media_type=media_type)
-
-    @app.get("/health", tags=["operations"], summary="Liveness", response_model=HealthStatus)
-    def health() -> dict[str, str]:
-        """The process answers (no database access)."""
-        return {"status": "ok"}
-
-    @app.get(
-        "/ready",
-        tags=["operations"],
-        summary="Readiness: the database answers and is migrated to the current schema",
-        response_model=HealthStatus,
-        responses={503: {"model": Problem, "description": "Database unreachable or not migrated"}},
-    )
-    def ready(session: SessionDep) -> dict[str, str]:
-        """Ready to serve: the database is reachable and migrated to head."""
-        try:
-            session.execute(text("SELECT 1"))
-            migrated = is_at_head(session.connection())
-        except SQLAlchemyError as exc:
-            logger.warning("readiness check failed: %s", type(exc).__name__)
-            raise ServiceUnavailable("The database is not reachable.") from exc
-        if not migrated:
-            logger.warning("readiness check failed: the database is not migrated")
-            raise ServiceUnavailable("The database is not migrated: run casework migrate.")
-        answer = {"status": "ready"}
-        warning = environment_warning(get_settings())
-        if warning:
-            answer["warning"] = warning
-        return answer
 
     warning = environment_warning(settings)
     if warning:

@@ -1,15 +1,18 @@
 """SQLite writers of one process take turns on the engine's lock, which every end of a
-transaction gives back (commit, rollback, or a BEGIN that failed)."""
+transaction gives back (commit, rollback, or a BEGIN that failed); readers take no
+turn and never wait for a writer, until they come to write."""
 
 import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
+from casework.core.context import reads_only_var
 from casework.core.db import create_db_engine
 
 # Far below SQLite's 30 s busy timeout: a turn that was never given back makes
@@ -71,3 +74,92 @@ def test_concurrent_writers_all_succeed(engine: Engine) -> None:
         thread.join()
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM notes")).scalar() == 160
+
+
+def hold_the_write_lock(path: Path) -> sqlite3.Connection:
+    """Another process's writer, in the middle of its transaction."""
+    other_process = sqlite3.connect(path, isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")
+    other_process.execute("INSERT INTO notes VALUES (9)")
+    return other_process
+
+
+def in_another_thread(work: Any) -> tuple[threading.Event, list[Any]]:
+    done, results = threading.Event(), []
+
+    def run() -> None:
+        results.append(work())
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    return done, results
+
+
+def test_a_reader_does_not_wait_for_a_writer(engine: Engine, tmp_path: Path) -> None:
+    other_process = hold_the_write_lock(tmp_path / "writers.db")
+    try:
+
+        def read() -> Any:
+            token = reads_only_var.set(True)
+            try:
+                with engine.begin() as connection:
+                    return connection.execute(text("SELECT count(*) FROM notes")).scalar()
+            finally:
+                reads_only_var.reset(token)
+
+        done, results = in_another_thread(read)
+        assert done.wait(PROMPTLY), "the reader waited for the write lock"
+        assert results == [0]  # the writer's row is not committed
+    finally:
+        other_process.execute("COMMIT")
+        other_process.close()
+
+
+def test_a_reader_that_writes_queues_and_sees_what_was_committed_meanwhile(
+    engine: Engine, tmp_path: Path
+) -> None:
+    other_process = hold_the_write_lock(tmp_path / "writers.db")
+    seen: list[Any] = []
+
+    def read_then_write() -> Any:
+        token = reads_only_var.set(True)
+        try:
+            with engine.begin() as connection:
+                seen.append(connection.execute(text("SELECT count(*) FROM notes")).scalar())
+                with connection.begin_nested():
+                    connection.execute(text("INSERT INTO notes VALUES (1)"))
+                    return connection.execute(text("SELECT count(*) FROM notes")).scalar()
+        finally:
+            reads_only_var.reset(token)
+
+    done, results = in_another_thread(read_then_write)
+    assert not done.wait(0.5), "the reader wrote while another process held the lock"
+    assert seen == [0]
+    other_process.execute("COMMIT")  # a snapshot older than this commit cannot write
+    other_process.close()
+    assert done.wait(PROMPTLY)
+    assert results == [2]  # its own row and the one committed meanwhile
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM notes")).scalar() == 2
+
+
+def test_a_reader_that_writes_takes_the_turn_of_this_process(engine: Engine) -> None:
+    token = reads_only_var.set(True)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("SELECT count(*) FROM notes"))
+            connection.execute(text("INSERT INTO notes VALUES (1)"))
+            assert not write_in_another_thread_briefly(engine)
+    finally:
+        reads_only_var.reset(token)
+    assert write_in_another_thread(engine)
+
+
+def write_in_another_thread_briefly(engine: Engine) -> bool:
+    done, _ = in_another_thread(lambda: _insert(engine))
+    return done.wait(0.3)
+
+
+def _insert(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO notes VALUES (5)"))

@@ -329,3 +329,52 @@ def test_any_number_of_holds_and_resumes_returns_to_the_same_status(
         )
         assert (referral.status, referral.on_hold_from) == (walk[-1], None)
     assert walk[-1] in {s.value for s in HOLDABLE}
+
+
+def _hold_tasks(client: TestClient, world: World, user: str = "caseworker_a") -> list[Any]:
+    response = client.get("/api/v1/tasks", headers=auth(world.user(user)))
+    assert response.status_code == 200, response.text
+    return [t for t in response.json()["items"] if t["kind"] == "review"]
+
+
+def test_a_hold_gives_the_referring_caseworker_a_task_that_settles_itself(
+    client: TestClient, world: World, person_case: dict[str, Any]
+) -> None:
+    referrals = person_case["referrals"]
+    assert _hold_tasks(client, world) == []
+    withdraw(client, world, person_case["consent"].id)
+    held = {str(referrals[name].id) for name in (*WALKS, "rrm")}
+    tasks = _hold_tasks(client, world)
+    assert {t["referral_id"] for t in tasks} == held  # one each, for the sender
+    assert all(t["status"] == "open" for t in tasks)
+    assert all("consent" in t["title"] for t in tasks)
+    assert {t["assignee_username"] for t in tasks} == {world.user("caseworker_a").username}
+    assert all(t["automatic"] for t in tasks)
+
+    # Cancelling a held referral cancels its task; a new consent completes the others.
+    cancelled = client.post(
+        f"{REFERRALS}/{referrals['rrm'].id}/transitions",
+        json={"to": "cancelled", "note": "No longer needed."},
+        headers=auth(world.user("caseworker_a")),
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    client.post(
+        "/api/v1/consents",
+        json=consent_body(person_id=str(person_case["person"].id), actors=["CVJR"]),
+        headers=auth(world.user("caseworker_a")),
+    )
+    status = {t["referral_id"]: t["status"] for t in _hold_tasks(client, world)}
+    assert status.pop(str(referrals["rrm"].id)) == "cancelled"
+    assert set(status.values()) == {"done"}
+
+    # Held again: a new task (the first one stays done in the history).
+    latest = client.get(
+        "/api/v1/consents",
+        params={"person_id": str(person_case["person"].id)},
+        headers=auth(world.user("caseworker_a")),
+    ).json()["items"]
+    in_force = [c for c in latest if c["withdrawn_at"] is None]
+    for consent in in_force:
+        withdraw(client, world, consent["id"])
+    sent = [t for t in _hold_tasks(client, world) if t["referral_id"] == str(referrals["sent"].id)]
+    assert sorted(t["status"] for t in sent) == ["done", "open"]

@@ -51,6 +51,7 @@ def test_serve_warns_on_stderr_and_ready_says_so(tmp_path: Path) -> None:
     try:
         deadline, ready = time.monotonic() + 60, None
         while time.monotonic() < deadline:
+            assert server.poll() is None, "casework serve stopped before it was ready"
             try:
                 ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2)
                 break
@@ -92,6 +93,7 @@ def test_an_explicit_environment_serves_quietly(tmp_path: Path) -> None:
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
+            assert server.poll() is None, "casework serve stopped before it was ready"
             try:
                 ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2)
                 break

@@ -7,7 +7,6 @@ was just created) and unbounded metric labels chosen by clients.
 from __future__ import annotations
 
 import re
-import socket
 import uuid
 
 import httpx
@@ -19,6 +18,7 @@ from casework.core.config import get_settings
 from casework.main import create_app
 from casework.reference.vocabularies import Role
 from tests.factories import World, auth
+from tests.servers import free_port
 
 SCRAPER_TOKEN = "scraper-" + "s" * 40
 
@@ -70,9 +70,7 @@ def test_invented_methods_share_one_label(client: TestClient, world: World) -> N
 
 def test_a_separate_metrics_listener_serves_metrics_alone(client: TestClient) -> None:
     client.get("/health")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     _serve_metrics(f"127.0.0.1:{port}")
     response = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
     assert response.status_code == 200

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from babel.messages.pofile import read_po
 
 from casework.web.i18n import Translator
@@ -27,6 +29,14 @@ def test_placeholders_survive_translation() -> None:
             names = {part.split(")")[0] for part in message.split("%(")[1:]}
             translated = french.gettext(message)
             assert {part.split(")")[0] for part in translated.split("%(")[1:]} == names, message
+
+
+def test_email_placeholders_survive_translation() -> None:
+    french = Translator("fr")
+    for message in messages():
+        if "$" in message:
+            names = set(re.findall(r"\$(\w+)", message))
+            assert set(re.findall(r"\$(\w+)", french.gettext(message))) == names, message
 
 
 def test_the_compiled_catalog_is_used() -> None:

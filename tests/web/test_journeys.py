@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, PDF
 from tests.web.browser import DESKTOP, PHONE, LiveServer
 
 
@@ -92,6 +92,14 @@ def test_caseworker_refers_and_focal_point_accepts(visit: Any, live_server: Live
     assert "Sent" in worker.text()
     referral_url = page.url
     worker.check("referral-sent")
+    # Sending made its follow-up task, on the caseworker's work list at once.
+    worker.goto("/")
+    referral_path = referral_url.replace(live_server.url, "")
+    task_row = page.locator("table tr", has=page.locator(f'a[href="{referral_path}"]')).first
+    assert "Follow up the referral to CVJR" in task_row.inner_text()  # the reader's language
+    worker.check("home-caseworker-task")
+    worker.goto("/tasks")
+    worker.check("tasks")
 
     focal = visit("fr", PHONE)
     focal.sign_in("focal_cvjr")
@@ -118,6 +126,14 @@ def test_caseworker_refers_and_focal_point_accepts(visit: Any, live_server: Live
     worker.goto("/")
     worker.goto(person_url.replace(live_server.url, ""))
     assert "Accepted" in worker.text()
+    # A file for the person, through the plain form.
+    page.click("text=Add a file")
+    page.select_option("#f-attachment-kind", "consent_form")
+    page.set_input_files(
+        "#f-file", files=[{"name": "consent.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    worker.submit("text=Upload")
+    assert page.locator("a[download]", has_text="consent.pdf").count() == 1
     worker.check("person")
 
 
@@ -252,3 +268,42 @@ def test_caseworkers_follow_repatriation_counselling_and_sgbv_cases(
     gbv.check("sgbv-case")
     gbv.goto("/password")
     gbv.check("password")
+
+
+def test_gbv_caseworker_requests_closure_and_a_supervisor_approves(
+    visit: Any, live_server: LiveServer
+) -> None:
+    world = live_server.world
+    case_path = f"/sgbv-cases/{world.cases['a'].id}"
+    gbv = visit("fr", PHONE)
+    gbv.sign_in("gbv_a")
+    gbv.goto(case_path)
+    assert "Approuver la clôture" not in gbv.text()
+    gbv.page.fill("#note-closure_requested", "Services fournis, la survivante est en sécurité.")
+    gbv.submit("text=Demander la clôture")
+    assert "Clôture demandée" in gbv.page.inner_text("#case")
+    assert "Approuver la clôture" not in gbv.text()  # only a supervisor approves
+    gbv.check("sgbv-case-closure-requested")
+
+    supervisor = visit("en", DESKTOP)
+    supervisor.sign_in("supervisor_a")
+    assert "Closures awaiting your approval" in supervisor.text()
+    supervisor.page.click(f"#main a[href='{case_path}']")
+    supervisor.settle()
+    supervisor.check("sgbv-case-approval")
+    supervisor.submit("text=Approve the closure")
+    assert "Closed" in supervisor.page.inner_text("#case")
+    history = supervisor.page.inner_text("#case-history + ol")
+    assert "gbv_a" in history
+    assert "supervisor_a" in history
+
+    # A supervisor transfers a person without the data-sharing consent, giving the reason.
+    supervisor.goto(f"/transfers/new?person_id={world.persons['refugee_child'].id}")
+    supervisor.page.select_option("#f-to_organization", "ORGB")
+    supervisor.page.fill("#f-consent_override_reason", "Family reunification in Mopti.")
+    supervisor.check("transfer-form")
+    supervisor.submit("text=Request the transfer")
+    assert "Pending" in supervisor.text()
+    supervisor.check("transfer")
+    supervisor.goto("/transfers")
+    supervisor.check("transfers")

@@ -12,10 +12,13 @@ import hmac
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Annotated, Any
 
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from casework.auth import apikeys
 from casework.auth.models import User
@@ -87,13 +90,52 @@ def get_current_principal(
     claims = decode_access_token(token, key=get_settings().signing_key())
     if claims is None:
         raise Unauthorized("The access token is invalid or has expired.")
-    user = session.get(User, claims.user_id)
-    if user is None or not user.is_active or user.token_generation != claims.generation:
+    # Every request reads the user's state, so a deactivation or a new generation
+    # (role, scope or password change) revokes the token at once; what the
+    # principal is made of is read again only when the user's row has changed.
+    state = session.connection().execute(_USER_STATE, {"user_id": claims.user_id}).first()
+    if state is None or not state.is_active or state.token_generation != claims.generation:
         raise Unauthorized("The access token has been revoked.")
-    # The identity map holds objects weakly: keep the caller's user (and its
-    # organisation) alive for the request so services find them without a query.
-    session.info["current_user"] = user
-    return principal_for(user)
+    known = _KNOWN.get(claims.user_id)
+    if known is None or known.version != state.version:
+        known = _remember(session, claims.user_id, claims.generation)
+    # Who the audit trail names (services load the user itself if they need it).
+    session.info["current_user"] = known.identity
+    return known.principal
+
+
+# The user's row as each request checks it: one indexed read of three columns.
+_USER_STATE = select(User.is_active, User.token_generation, User.version).where(
+    User.id == bindparam("user_id")
+)
+
+
+@dataclass(frozen=True)
+class _Known:
+    version: int
+    principal: Principal
+    identity: SimpleNamespace
+
+
+# Principals by user id, as of a version of the user's row (which every change of
+# the row moves on). Bounded: past the bound it starts afresh.
+_KNOWN: dict[uuid.UUID, _Known] = {}
+_KNOWN_BOUND = 4096
+
+
+def _remember(session: Session, user_id: uuid.UUID, generation: int) -> _Known:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or user.token_generation != generation:
+        raise Unauthorized("The access token has been revoked.")
+    known = _Known(
+        version=user.version,
+        principal=principal_for(user),
+        identity=SimpleNamespace(id=user.id, username=user.username, role=user.role),
+    )
+    if len(_KNOWN) >= _KNOWN_BOUND:
+        _KNOWN.clear()
+    _KNOWN[user_id] = known
+    return known
 
 
 def principal_for(user: User) -> Principal:

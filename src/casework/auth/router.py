@@ -44,7 +44,11 @@ AUTH_ERRORS = problem_responses(401, 403, 422)
 
 
 FORM = "application/x-www-form-urlencoded"
-OptionalField = Annotated[str | None, Form(max_length=1024)]
+# The limits are documented (maxLength) and enforced in password_grant, not by FastAPI:
+# a token endpoint answers 400 invalid_request (RFC 6749 section 5.2), never 422.
+LIMITS = {"grant_type": 64, "username": 256, "password": 1024}
+OPTIONAL_LIMIT = 1024
+OptionalField = Annotated[str | None, Form(json_schema_extra={"maxLength": OPTIONAL_LIMIT})]
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,18 @@ async def password_grant(
     request: Request,
     grant_type: Annotated[
         str | None,
-        Form(max_length=64, description="password (the only grant; may be left out)"),
+        Form(
+            description="password (the only grant; may be left out)",
+            json_schema_extra={"maxLength": LIMITS["grant_type"]},
+        ),
     ] = None,
-    username: Annotated[str | None, Form(max_length=256, examples=["monitor.gao"])] = None,
+    username: Annotated[
+        str | None,
+        Form(examples=["monitor.gao"], json_schema_extra={"maxLength": LIMITS["username"]}),
+    ] = None,
     password: Annotated[
-        str | None, Form(max_length=1024, json_schema_extra={"format": "password"})
+        str | None,
+        Form(json_schema_extra={"format": "password", "maxLength": LIMITS["password"]}),
     ] = None,
     scope: OptionalField = None,
     client_id: OptionalField = None,
@@ -81,6 +92,17 @@ async def password_grant(
         raise OAuthError(
             "invalid_request", f"Parameters given more than once: {', '.join(repeated)}."
         )
+    given = {
+        "grant_type": (grant_type, LIMITS["grant_type"]),
+        "username": (username, LIMITS["username"]),
+        "password": (password, LIMITS["password"]),
+        "scope": (scope, OPTIONAL_LIMIT),
+        "client_id": (client_id, OPTIONAL_LIMIT),
+        "client_secret": (client_secret, OPTIONAL_LIMIT),
+    }
+    too_long = [name for name, (value, limit) in given.items() if value and len(value) > limit]
+    if too_long:
+        raise OAuthError("invalid_request", f"Too long: {', '.join(too_long)}.")
     if grant_type not in (None, "password"):
         raise OAuthError("unsupported_grant_type", "Only the password grant is supported.")
     if not username or not password:

@@ -35,6 +35,7 @@ Email = Annotated[
         pattern=r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
         strip_whitespace=True,
     ),
+    Field(examples=["focal.point@example.org"]),
 ]
 
 

@@ -170,15 +170,10 @@ def assign(
     check_if_match(if_match, case.version)
     require_current(case)
     kind = kind_of(case)
-    if principal.role is not Role.supervisor and case.owner_id != principal.user_id:
+    if not may_assign(principal, case):
         raise Forbidden(f"Only the owner of this {kind.name} or a supervisor may assign it.")
     new_owner = _user_by_reference(session, request.owner)
-    if (
-        new_owner is None
-        or not new_owner.is_active
-        or new_owner.role not in {r.value for r in kind.owner_roles}
-        or new_owner.organization_id != case.organization_id
-    ):
+    if new_owner is None or not may_own(new_owner, case):
         roles = " or ".join(sorted(kind.owner_roles))
         raise InvalidInput(
             f"The new owner must be an active {roles} of the case's organisation.",
@@ -200,6 +195,34 @@ def assign(
     )
     flush_move(session, kind.name)
     return case
+
+
+def may_own(user: User, case: Case) -> bool:
+    """An active caseworker of the kind the case needs, in the case's organisation."""
+    return (
+        user.is_active
+        and user.role in {r.value for r in kind_of(case).owner_roles}
+        and user.organization_id == case.organization_id
+    )
+
+
+def eligible_owners(session: Session, case: Case) -> list[User]:
+    """Who ``assign`` would accept as the new owner (the web form offers them by name)."""
+    candidates = session.scalars(
+        select(User)
+        .where(
+            User.organization_id == case.organization_id,
+            User.is_active.is_(True),
+            User.role.in_([r.value for r in kind_of(case).owner_roles]),
+        )
+        .order_by(User.username)
+    )
+    return [user for user in candidates if may_own(user, case)]
+
+
+def may_assign(principal: Principal, case: Case) -> bool:
+    """The owner or a supervisor (``assign`` refuses anyone else with 403)."""
+    return principal.role is Role.supervisor or case.owner_id == principal.user_id
 
 
 def _user_by_reference(session: Session, reference: str) -> User | None:

@@ -31,7 +31,7 @@ from pydantic import BaseModel
 from casework.core.errors import InvalidInput, NotAcceptable, UnsupportedMediaType
 from casework.core.negotiation import choose
 
-API_PREFIXES = ("/api/", "/health", "/ready")
+API_PREFIXES = ("/api/", "/health", "/ready", "/metrics")
 JSON = "application/json"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 FORMAT_PARAMETER = "format"

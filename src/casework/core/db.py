@@ -17,9 +17,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeDecorator
 
 from casework.core.config import get_settings
+from casework.core.context import reads_only_var
 
 # Constraint names must be stable across SQLite and PostgreSQL so that Alembic
 # revisions can drop and alter them by name.
@@ -74,7 +76,8 @@ class TimestampMixin:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """Make SQLite behave: foreign keys on, real SAVEPOINTs, writers that wait their turn.
+    """Make SQLite behave: foreign keys on, real SAVEPOINTs, writers that wait their turn,
+    readers that never wait for a writer.
 
     pysqlite's own transaction handling breaks SAVEPOINT (used for per-item
     batch isolation), so we disable it and emit BEGIN ourselves. BEGIN IMMEDIATE
@@ -87,6 +90,17 @@ def _configure_sqlite(engine: Engine) -> None:
     100 ms, which left the database idle while writers slept: with eight
     concurrent writers it cost a quarter of the throughput and most of the
     tail latency (bench/incident_throughput.py).
+
+    Readers (a GET or HEAD request, ``reads_only_var``) begin DEFERRED: in WAL
+    mode they read a snapshot while a writer works, without its lock. A reader
+    that comes to write after all (an audited read appends to the audit trail
+    at commit) becomes a writer before its first write: it takes the turn and
+    restarts as BEGIN IMMEDIATE. Upgrading the deferred transaction in place
+    would fail at once ("database is locked") whenever another writer had
+    committed since its snapshot; restarting instead means its writes see
+    what was committed meanwhile, as every statement does on PostgreSQL (READ
+    COMMITTED). ``SELECT ... FOR UPDATE`` (ignored by SQLite) counts as a
+    write: it announces one, and must read the newest row.
     """
     writer = threading.Lock()
 
@@ -99,12 +113,48 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
+    def _take_turn(connection: Connection) -> None:
         # Past the timeout, go on without the turn: SQLite's lock still guards.
         connection.info[_HOLDS_WRITER] = writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        if reads_only_var.get():
+            connection.info[_READING] = []  # its open savepoints, to carry over
+            connection.exec_driver_sql("BEGIN")
+            return
+        _take_turn(connection)
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _end_turn(connection)
+            raise
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(
+        connection: Connection,
+        _cursor: Any,
+        statement: str,
+        _parameters: Any,
+        context: Any,
+        _executemany: bool,
+    ) -> None:
+        savepoints = connection.info.get(_READING)
+        if savepoints is None:
+            return
+        if not _writes(statement, context):
+            _follow_savepoints(savepoints, statement)
+            return
+        del connection.info[_READING]
+        _take_turn(connection)
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        try:
+            # Nothing was written yet: ending the reader's transaction loses nothing.
+            driver.execute("COMMIT")
+            driver.execute("BEGIN IMMEDIATE")
+            for name in savepoints:
+                driver.execute(f"SAVEPOINT {name}")
         except BaseException:
             _end_turn(connection)
             raise
@@ -114,12 +164,37 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def _end_turn(connection: Connection) -> None:
+        connection.info.pop(_READING, None)
         if connection.info.pop(_HOLDS_WRITER, False):
             writer.release()
 
 
+# Statements (not compiled by SQLAlchemy) that leave the database as it was.
+_READ_STATEMENTS = ("SELECT", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
+
+
+def _follow_savepoints(savepoints: list[str], statement: str) -> None:
+    """Keep the names of a reader's open savepoints (the event gives none)."""
+    words = statement.split()
+    if len(words) == 2 and words[0].upper() == "SAVEPOINT":
+        savepoints.append(words[1])
+    elif len(words) >= 3 and words[-2].upper() == "SAVEPOINT" and words[-1] in savepoints:
+        # RELEASE SAVEPOINT x ends x and those inside it; so, for SQLite, does
+        # ROLLBACK TO SAVEPOINT x, after which x stays open.
+        index = savepoints.index(words[-1])
+        del savepoints[index + (words[0].upper() == "ROLLBACK") :]
+
+
+def _writes(statement: str, context: Any) -> bool:
+    compiled = getattr(context, "compiled", None)
+    if isinstance(compiled, SQLCompiler) and getattr(compiled.statement, "is_select", False):
+        return getattr(compiled.statement, "_for_update_arg", None) is not None
+    return not statement.lstrip()[:9].upper().startswith(_READ_STATEMENTS)
+
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _HOLDS_WRITER = "casework_holds_writer_turn"
+_READING = "casework_reading"
 
 
 def upsert_insert(session: Session, model: Any) -> Any:

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from casework.core.context import client_address_var, request_id_var
+from casework.core.context import client_address_var, reads_only_var, request_id_var
 from casework.core.errors import PROBLEM_MEDIA_TYPE, problem_body
 from casework.core.observability import observe
 
@@ -38,6 +38,8 @@ SECURITY_HEADERS = {
 STATIC_ROUTES = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 # /docs and /redoc set their own policy (core/docs.py); everything else is JSON.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# Methods that promise no change (RFC 9110 safe methods a route here may have).
+READING_METHODS = frozenset({"GET", "HEAD"})
 
 
 class TrustedProxies:
@@ -112,6 +114,8 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         request_token = request_id_var.set(request_id)
         client_token = client_address_var.set(address)
+        # GET and HEAD change nothing: on SQLite they read without the write lock.
+        reads_token = reads_only_var.set(scope["method"] in READING_METHODS)
         is_docs = scope["path"] in ("/docs", "/redoc") or scope["path"].startswith("/docs/")
         started = time.perf_counter()
         status = 500
@@ -143,6 +147,7 @@ class RequestContextMiddleware:
             )
             request_id_var.reset(request_token)
             client_address_var.reset(client_token)
+            reads_only_var.reset(reads_token)
 
 
 class BodySizeLimitMiddleware:

@@ -104,14 +104,14 @@ class RejectNulMiddleware:
         media = _scanned_media(scope) if scope["method"] not in ("GET", "HEAD") else None
         if media is None:
             if errors:
-                await _refuse(send, errors)
+                await _refuse(send, errors, scope["path"])
                 return
             await self.app(scope, receive, send)
             return
         body, disconnected = await _read_body(receive)
         errors += body_errors(body, media)
         if errors:
-            await _refuse(send, errors)
+            await _refuse(send, errors, scope["path"])
             return
         replayed = False
 
@@ -137,14 +137,32 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
             return b"".join(chunks), False
 
 
-async def _refuse(send: Send, errors: list[dict[str, Any]]) -> None:
-    body = json.dumps(
-        problem_body(422, DETAIL, slug="validation-error", title="Invalid input", errors=errors)
-    ).encode()
+# The OAuth 2.0 token endpoint refuses the OAuth way (RFC 6749 section 5.2), never 422.
+TOKEN_PATH = "/api/v1/auth/token"  # noqa: S105 - a path
+
+
+async def _refuse(send: Send, errors: list[dict[str, Any]], path: str) -> None:
+    if path == TOKEN_PATH:
+        status = 400
+        problem = problem_body(
+            400,
+            DETAIL,
+            slug="oauth-invalid-request",
+            title="OAuth 2.0 token request refused",
+            errors=errors,
+            error="invalid_request",
+            error_description=DETAIL,
+        )
+    else:
+        status = 422
+        problem = problem_body(
+            422, DETAIL, slug="validation-error", title="Invalid input", errors=errors
+        )
+    body = json.dumps(problem).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 422,
+            "status": status,
             "headers": [
                 (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
                 (b"content-length", str(len(body)).encode()),

@@ -1,4 +1,4 @@
-"""E-mails to people: simple bilingual templates and an SMTP sender.
+"""E-mails to people: French and English texts from the Babel catalog, and an SMTP sender.
 
 An e-mail says what happened and links to the record's web page, never more:
 no name, phone, narrative, note, title or survivor code ever goes into one
@@ -20,74 +20,55 @@ from casework.reference.vocabularies import LABELS, TaskKind, Urgency
 
 Mailer = Callable[[EmailMessage], None]
 
-# event type -> language -> (subject, body). Placeholders come from the outbox payload,
-# which holds codes, dates and ids only.
-TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
-    "referral.sent": {
-        "fr": (
-            "[casework] Nouveau référencement pour $actor",
-            "Bonjour,\n\nUn référencement a été adressé à $actor (urgence : $urgency).\n"
-            "Accusé de réception attendu au plus tard le $due.\n\n"
-            "Ouvrir le référencement : $link\n\n"
-            "-- \ncasework (message automatique, ne pas répondre)\n",
-        ),
-        "en": (
-            "[casework] New referral for $actor",
+
+def _(message: str) -> str:
+    """Marks a message for the web interface's Babel catalog (``casework.web.messages``
+    collects this file too); ``render`` translates it into the reader's language."""
+    return message
+
+
+# event type -> (subject, body), in English; the French is in the catalog
+# (``casework/web/translations/fr/LC_MESSAGES/messages.po``). Placeholders come from
+# the outbox payload, which holds codes, dates and ids only.
+TEMPLATES: dict[str, tuple[str, str]] = {
+    "referral.sent": (
+        _("[casework] New referral for $actor"),
+        _(
             "Hello,\n\nA referral was sent to $actor (urgency: $urgency).\n"
             "Please acknowledge it by $due.\n\n"
             "Open the referral: $link\n\n"
-            "-- \ncasework (automatic message, do not reply)\n",
+            "-- \ncasework (automatic message, do not reply)\n"
         ),
-    },
-    "referral.overdue": {
-        "fr": (
-            "[casework] Référencement en retard ($actor)",
-            "Bonjour,\n\nUn référencement envoyé à $actor dans votre région n'a pas reçu "
-            "d'accusé de réception dans les délais (échéance : $due).\n\n"
-            "Ouvrir le référencement : $link\n\n"
-            "-- \ncasework (message automatique, ne pas répondre)\n",
-        ),
-        "en": (
-            "[casework] Overdue referral ($actor)",
+    ),
+    "referral.overdue": (
+        _("[casework] Overdue referral ($actor)"),
+        _(
             "Hello,\n\nA referral sent to $actor in your region was not acknowledged "
             "in time (due: $due).\n\n"
             "Open the referral: $link\n\n"
-            "-- \ncasework (automatic message, do not reply)\n",
+            "-- \ncasework (automatic message, do not reply)\n"
         ),
-    },
-    "task.assigned": {
-        "fr": (
-            "[casework] Une tâche vous a été confiée",
-            "Bonjour,\n\nUne tâche ($kind) vous a été confiée. Échéance : $due.\n\n"
-            "Ouvrir la tâche : $link\n\n"
-            "-- \ncasework (message automatique, ne pas répondre)\n",
-        ),
-        "en": (
-            "[casework] A task was assigned to you",
+    ),
+    "task.assigned": (
+        _("[casework] A task was assigned to you"),
+        _(
             "Hello,\n\nA task ($kind) was assigned to you. Due: $due.\n\n"
             "Open the task: $link\n\n"
-            "-- \ncasework (automatic message, do not reply)\n",
+            "-- \ncasework (automatic message, do not reply)\n"
         ),
-    },
-    "transfer.received": {
-        "fr": (
-            "[casework] Transfert de cas reçu",
-            "Bonjour,\n\nUne autre organisation propose de transférer un cas à la vôtre. "
-            "Il attend votre décision (accepter ou refuser).\n\n"
-            "Ouvrir le transfert : $link\n\n"
-            "-- \ncasework (message automatique, ne pas répondre)\n",
-        ),
-        "en": (
-            "[casework] Case transfer received",
+    ),
+    "transfer.received": (
+        _("[casework] Case transfer received"),
+        _(
             "Hello,\n\nAnother organisation asks to transfer a case to yours. "
             "It waits for your decision (accept or reject).\n\n"
             "Open the transfer: $link\n\n"
-            "-- \ncasework (automatic message, do not reply)\n",
+            "-- \ncasework (automatic message, do not reply)\n"
         ),
-    },
+    ),
 }
 
-NO_DATE = {"fr": "non fixée", "en": "none"}
+NO_DATE = _("none")
 LANGUAGE_INDEX = {"en": 0, "fr": 1}
 
 
@@ -103,12 +84,16 @@ def render(
 ) -> tuple[str, str]:
     """Subject and body of an e-mail, in the user's language (else the default)."""
     language = language if language in LANGUAGE_INDEX else default_language
-    subject, body = TEMPLATES[event_type][language]
+    # Imported here: the web package imports every domain, notifications among them.
+    from casework.web.i18n import translations
+
+    gettext = translations(language).gettext
+    subject, body = (gettext(message) for message in TEMPLATES[event_type])
     values = {
         "actor": payload.get("actor") or "-",
         "urgency": _label(Urgency, payload.get("urgency"), language),
         "kind": _label(TaskKind, payload.get("kind"), language),
-        "due": payload.get("due") or NO_DATE[language],
+        "due": payload.get("due") or gettext(NO_DATE),
         "link": payload["link"],
     }
     return Template(subject).substitute(values), Template(body).substitute(values)

@@ -57,6 +57,107 @@ class GbvType(StrEnum):
     psychological_abuse = "psychological_abuse"
 
 
+# --- GBVIMS intake (the Intake and Initial Assessment form, the Incident Recorder's menus) --
+
+
+class GbvimsAgeGroup(StrEnum):
+    """The GBVIMS age groups, for survivors and alleged perpetrators."""
+
+    age_0_11 = "0-11"
+    age_12_17 = "12-17"
+    age_18_25 = "18-25"
+    age_26_40 = "26-40"
+    age_41_60 = "41-60"
+    age_61_plus = "61+"
+    unknown = "unknown"
+
+
+class GbvimsSex(StrEnum):
+    female = "female"
+    male = "male"
+
+
+class PerpetratorSex(StrEnum):
+    female = "female"
+    male = "male"
+    both = "both"  # several perpetrators of both sexes
+    unknown = "unknown"
+
+
+class DisplacementStatus(StrEnum):
+    resident = "resident"
+    idp = "idp"
+    refugee = "refugee"
+    asylum_seeker = "asylum_seeker"
+    returnee = "returnee"
+    foreign_national = "foreign_national"
+    stateless = "stateless"
+
+
+class Disability(StrEnum):
+    none = "none"
+    physical = "physical"
+    mental = "mental"
+    physical_and_mental = "physical_and_mental"
+
+
+class GbvLocationType(StrEnum):
+    bush_forest = "bush_forest"
+    field = "field"
+    school = "school"
+    road = "road"
+    survivor_home = "survivor_home"
+    perpetrator_home = "perpetrator_home"
+    other_residence = "other_residence"
+    service_facility = "service_facility"
+    market = "market"
+    street = "street"
+    workplace = "workplace"
+    detention = "detention"
+    displacement_site = "displacement_site"
+    other = "other"
+
+
+class PerpetratorRelationship(StrEnum):
+    intimate_partner = "intimate_partner"
+    primary_caregiver = "primary_caregiver"
+    family_other = "family_other"
+    supervisor_employer = "supervisor_employer"
+    schoolmate = "schoolmate"
+    teacher = "teacher"
+    service_provider = "service_provider"
+    cotenant = "cotenant"
+    friend_neighbour = "friend_neighbour"
+    other_displaced = "other_displaced"
+    community_member = "community_member"
+    armed_actor = "armed_actor"
+    no_relation = "no_relation"
+    other = "other"
+    unknown = "unknown"
+
+
+class PreviouslyReported(StrEnum):
+    no = "no"
+    gbvims_agency = "gbvims_agency"
+    other_agency = "other_agency"
+
+
+class HarmfulPractice(StrEnum):
+    none = "none"
+    fgm = "fgm"
+    early_marriage = "early_marriage"
+    forced_marriage = "forced_marriage"
+    honour_crime = "honour_crime"
+    other = "other"
+
+
+class Abduction(StrEnum):
+    none = "none"
+    forced_conscription = "forced_conscription"
+    trafficked = "trafficked"
+    other = "other"
+
+
 class Service(StrEnum):
     medical = "medical"
     psychosocial = "psychosocial"
@@ -308,6 +409,95 @@ LABELS: dict[type[StrEnum], dict[str, tuple[str, str]]] = {
         "verified": ("Verified", "Vérifié"),
         "closed": ("Closed", "Clôturé"),
     },
+    GbvimsAgeGroup: {
+        "0-11": ("0 to 11", "0 à 11 ans"),
+        "12-17": ("12 to 17", "12 à 17 ans"),
+        "18-25": ("18 to 25", "18 à 25 ans"),
+        "26-40": ("26 to 40", "26 à 40 ans"),
+        "41-60": ("41 to 60", "41 à 60 ans"),
+        "61+": ("61 and older", "61 ans et plus"),
+        "unknown": ("Unknown", "Inconnu"),
+    },
+    GbvimsSex: {
+        "female": ("Female", "Féminin"),
+        "male": ("Male", "Masculin"),
+    },
+    PerpetratorSex: {
+        "female": ("Female", "Féminin"),
+        "male": ("Male", "Masculin"),
+        "both": ("Female and male", "Féminin et masculin"),
+        "unknown": ("Unknown", "Inconnu"),
+    },
+    DisplacementStatus: {
+        "resident": ("Resident", "Résident"),
+        "idp": ("Internally displaced person", "Personne déplacée interne"),
+        "refugee": ("Refugee", "Réfugié(e)"),
+        "asylum_seeker": ("Asylum seeker", "Demandeur(se) d'asile"),
+        "returnee": ("Returnee", "Rapatrié(e)"),
+        "foreign_national": ("Foreign national", "Ressortissant(e) étranger(ère)"),
+        "stateless": ("Stateless", "Apatride"),
+    },
+    Disability: {
+        "none": ("No disability", "Pas de handicap"),
+        "physical": ("Physical disability", "Handicap physique"),
+        "mental": ("Mental disability", "Handicap mental"),
+        "physical_and_mental": ("Physical and mental disability", "Handicap physique et mental"),
+    },
+    GbvLocationType: {
+        "bush_forest": ("Bush or forest", "Brousse ou forêt"),
+        "field": ("Garden or cultivated field", "Jardin ou champ"),
+        "school": ("School", "École"),
+        "road": ("Road", "Route"),
+        "survivor_home": ("Survivor's home", "Domicile de la survivante"),
+        "perpetrator_home": ("Perpetrator's home", "Domicile de l'auteur"),
+        "other_residence": ("Other residence", "Autre résidence"),
+        "service_facility": ("Service provider's facility", "Structure de prestataire"),
+        "market": ("Market or shop", "Marché ou boutique"),
+        "street": ("Street", "Rue"),
+        "workplace": ("Workplace", "Lieu de travail"),
+        "detention": ("Place of detention", "Lieu de détention"),
+        "displacement_site": ("Displacement site", "Site de déplacés"),
+        "other": ("Other", "Autre"),
+    },
+    PerpetratorRelationship: {
+        "intimate_partner": ("Intimate partner or former partner", "Partenaire intime ou ex"),
+        "primary_caregiver": ("Primary caregiver", "Personne en charge principale"),
+        "family_other": ("Family other than partner or caregiver", "Autre membre de la famille"),
+        "supervisor_employer": ("Supervisor or employer", "Superviseur ou employeur"),
+        "schoolmate": ("Schoolmate", "Camarade d'école"),
+        "teacher": ("Teacher or school official", "Enseignant ou personnel scolaire"),
+        "service_provider": ("Service provider", "Prestataire de services"),
+        "cotenant": ("Cotenant or housemate", "Colocataire"),
+        "friend_neighbour": ("Family friend or neighbour", "Ami de la famille ou voisin"),
+        "other_displaced": ("Other refugee, IDP or returnee", "Autre réfugié, déplacé ou rapatrié"),
+        "community_member": ("Other community member", "Autre membre de la communauté"),
+        "armed_actor": (
+            "Member of an armed force or group",
+            "Membre d'une force ou d'un groupe armé",
+        ),
+        "no_relation": ("No relation", "Aucune relation"),
+        "other": ("Other", "Autre"),
+        "unknown": ("Unknown", "Inconnue"),
+    },
+    PreviouslyReported: {
+        "no": ("No", "Non"),
+        "gbvims_agency": ("Yes, to a GBVIMS agency", "Oui, à une agence GBVIMS"),
+        "other_agency": ("Yes, to another agency", "Oui, à une autre agence"),
+    },
+    HarmfulPractice: {
+        "none": ("No", "Non"),
+        "fgm": ("Female genital mutilation", "Mutilation génitale féminine"),
+        "early_marriage": ("Early marriage", "Mariage précoce"),
+        "forced_marriage": ("Forced marriage", "Mariage forcé"),
+        "honour_crime": ("So-called honour crime", "Crime dit d'honneur"),
+        "other": ("Other harmful practice", "Autre pratique néfaste"),
+    },
+    Abduction: {
+        "none": ("None", "Aucun"),
+        "forced_conscription": ("Forced conscription", "Enrôlement forcé"),
+        "trafficked": ("Trafficked", "Traite"),
+        "other": ("Other abduction or kidnapping", "Autre enlèvement"),
+    },
     Sex: {
         "female": ("Female", "Féminin"),
         "male": ("Male", "Masculin"),
@@ -423,6 +613,16 @@ VOCABULARY_NAMES: dict[str, type[StrEnum]] = {
     "perpetrator_category": PerpetratorCategory,
     "population_group": PopulationGroup,
     "gbv_type": GbvType,
+    "gbvims_age_group": GbvimsAgeGroup,
+    "gbvims_sex": GbvimsSex,
+    "perpetrator_sex": PerpetratorSex,
+    "displacement_status": DisplacementStatus,
+    "disability": Disability,
+    "gbv_location_type": GbvLocationType,
+    "perpetrator_relationship": PerpetratorRelationship,
+    "previously_reported": PreviouslyReported,
+    "harmful_practice": HarmfulPractice,
+    "abduction": Abduction,
     "service": Service,
     "concern": Concern,
     "urgency": Urgency,

@@ -8,7 +8,9 @@
   subject on hold that it covers: the referral returns to the status it left.
 * Each move is a history entry by casework itself (``by`` is null) with a note,
   an outbox event to the actor's webhook (``referral.on_hold`` /
-  ``referral.resumed``), and shows in the person's timeline. From ``on_hold`` the
+  ``referral.resumed``), and shows in the person's timeline. A hold also makes
+  a task for the caseworker who sent the referral (record a new consent or
+  cancel); resuming completes it, cancelling cancels it. From ``on_hold`` the
   referring side may also cancel; nobody moves it by hand otherwise.
 
 Called by the consent service in the transaction that withdraws or records the
@@ -29,6 +31,7 @@ from casework.notifications import service as notifications
 from casework.reference.vocabularies import ConsentPurpose, ReferralStatus
 from casework.referrals.models import Referral, ReferralEvent
 from casework.referrals.workflow import HOLDABLE, REFERRAL_WORKFLOW
+from casework.tasks import service as tasks
 
 HOLD_NOTE = "Consent withdrawn: on hold until a new consent covers this referral."
 RESUME_NOTE = "A new consent covers this referral again: resumed."
@@ -91,6 +94,10 @@ def _move(session: Session, referral: Referral, target: str, note: str, event_ty
     notifications.on_referral_status(
         session, referral, event_type=event_type, dedupe=f"{event_type}:{position}"
     )
+    if target == ReferralStatus.on_hold.value:
+        tasks.on_referral_hold(session, referral, position)
+    else:
+        tasks.on_referral_resumed(session, referral)
 
 
 def hold_after_withdrawal(session: Session, withdrawn: Consent) -> list[Referral]:

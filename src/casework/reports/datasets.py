@@ -104,6 +104,12 @@ DATASETS: dict[str, Dataset] = {
             "region": SgbvCase.region,
             "admin2": SgbvCase.admin2,
             "gbv_type": SgbvCase.gbv_type,
+            # GBVIMS intake (null for cases recorded without it).
+            "survivor_age_group": SgbvCase.survivor_age_group,
+            "survivor_sex": SgbvCase.survivor_sex,
+            "displacement_status": SgbvCase.displacement_status,
+            "location_type": SgbvCase.location_type,
+            "perpetrator_relationship": SgbvCase.perpetrator_relationship,
         },
         # Only cases whose survivor consented to anonymous statistics (GBVIMS practice).
         base=lambda: select().select_from(SgbvCase).where(_reporting_consent_in_force()),

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from casework.audit import service as audit_service
 from casework.auth.principal import Principal, allow
 from casework.core.config import get_settings
 from casework.core.conventions import JSON, check_accept
@@ -16,6 +17,8 @@ from casework.reference.vocabularies import Role
 from casework.reports import service as report_service
 from casework.reports import sitrep as sitrep_service
 from casework.reports.schemas import AggregateQuery, AggregateResult, Protection, ReportFormat
+from casework.sgbv import incident_recorder
+from casework.sgbv.schemas import IncidentRecorderQuery
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -247,3 +250,56 @@ def monthly_sitrep_markdown(session: SessionDep, principal: Reporter, month: Mon
 def _markdown(figures: dict[str, Any], code_set: str) -> Response:
     text = sitrep_service.as_markdown(figures, code_set)
     return Response(text, media_type=f"{MARKDOWN}; charset=utf-8", headers={"Vary": "Accept"})
+
+
+# Record-level (de-identified, but one row per survivor): the people who hold the cases,
+# never reporting tools or API keys.
+GbvHandler = Annotated[Principal, Depends(allow(Role.gbv_caseworker, Role.supervisor))]
+
+
+@router.get(
+    "/gbv-incident-recorder",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                incident_recorder.MEDIA_TYPE: {
+                    "schema": {"type": "string", "format": "binary", "maxLength": 50_000_000}
+                }
+            },
+            "description": "The Incident Recorder workbook (.xlsx), one row per incident",
+        },
+        **problem_responses(401, 403, 406, 422),
+    },
+    summary="GBVIMS Incident Recorder workbook of de-identified SGBV incidents",
+)
+def gbv_incident_recorder(
+    session: SessionDep,
+    principal: GbvHandler,
+    request: Request,
+    query: Annotated[IncidentRecorderQuery, Query()],
+) -> Response:
+    """The SGBV cases the caller may read whose incident falls in the period and whose
+    survivor's `reporting` consent is in force, as the Incident Recorder's Incident Data
+    sheet: no survivor code, date of birth or caseworker; a keyed incident id."""
+    check_accept(request.headers.get("accept"), (incident_recorder.MEDIA_TYPE,))
+    cases = incident_recorder.exportable_cases(session, principal, query.date_from, query.date_to)
+    content = incident_recorder.workbook(session, cases)
+    audit_service.record(
+        session,
+        "export",
+        "sgbv_cases",
+        None,
+        detail={
+            "view": "gbv-incident-recorder",
+            "from": query.date_from.isoformat(),
+            "to": query.date_to.isoformat(),
+            "rows": len(cases),
+        },
+    )
+    filename = f"incident-recorder-{query.date_from.isoformat()}-{query.date_to.isoformat()}.xlsx"
+    return Response(
+        content,
+        media_type=incident_recorder.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -25,6 +25,24 @@ class SgbvCase(TimestampMixin, Base):
     code_set: Mapped[str] = mapped_column(String(64))
     services_needed: Mapped[list[str]] = mapped_column(JSON, default=list)
     narrative: Mapped[str | None] = mapped_column(EncryptedText("sgbv_cases.narrative"))
+    # GBVIMS intake (sgbv/gbvims.py): what the Incident Recorder and the ISP statistics need.
+    # Quasi-identifiers, never names: kept in clear so that reports can count them.
+    survivor_age_group: Mapped[str | None] = mapped_column(String(16))
+    survivor_sex: Mapped[str | None] = mapped_column(String(16))
+    displacement_status: Mapped[str | None] = mapped_column(String(32))
+    disability: Mapped[str | None] = mapped_column(String(32))
+    first_reported_on: Mapped[date | None] = mapped_column(Date)
+    location_type: Mapped[str | None] = mapped_column(String(32))
+    perpetrator_count: Mapped[int | None] = mapped_column()
+    perpetrator_sex: Mapped[str | None] = mapped_column(String(16))
+    perpetrator_age_group: Mapped[str | None] = mapped_column(String(16))
+    perpetrator_relationship: Mapped[str | None] = mapped_column(String(32))
+    previously_reported: Mapped[str | None] = mapped_column(String(32))
+    harmful_practice: Mapped[str | None] = mapped_column(String(32))
+    goods_exchanged: Mapped[bool | None] = mapped_column()
+    abduction: Mapped[str | None] = mapped_column(String(32))
+    # The classification tool's answers; gbv_type is derived from them when present.
+    classification: Mapped[dict[str, bool] | None] = mapped_column(JSON)
     person_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("persons.id", ondelete="RESTRICT"), index=True
     )

@@ -16,9 +16,15 @@ from casework.core.idempotency import insert_created, replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.persons import service as person_service
 from casework.reference.service import check_location
-from casework.sgbv import permissions
+from casework.sgbv import gbvims, permissions
 from casework.sgbv.models import SgbvCase
-from casework.sgbv.schemas import SgbvCaseCreate, SgbvCaseQuery, SgbvCaseRead, SgbvCaseUpdate
+from casework.sgbv.schemas import (
+    INTAKE_FIELDS,
+    SgbvCaseCreate,
+    SgbvCaseQuery,
+    SgbvCaseRead,
+    SgbvCaseUpdate,
+)
 
 
 def _person_organization(
@@ -42,6 +48,11 @@ def open_case(
     check_location(data.region, data.admin2, code_set)
     if not permissions.may_open_in(principal, data.region):
         raise Forbidden(f"You may not open SGBV cases in region {data.region}.")
+    intake = gbvims.intake_values(data.model_dump(include=set(INTAKE_FIELDS)))
+    gbv_type = gbvims.settle_type(
+        intake["classification"], data.gbv_type.value if data.gbv_type else None
+    )
+    gbvims.check_report_date(data.occurred_on, data.first_reported_on)
     # A case about a person belongs to the person's organisation, whoever opens it.
     organization_id = (
         _person_organization(session, principal, data.person_id) or principal.organization_id
@@ -68,7 +79,7 @@ def open_case(
     case = SgbvCase(
         id=data.id or uuid.uuid4(),
         survivor_code=data.survivor_code,
-        gbv_type=data.gbv_type.value,
+        gbv_type=gbv_type,
         occurred_on=data.occurred_on,
         region=data.region,
         admin2=data.admin2,
@@ -81,6 +92,7 @@ def open_case(
         owner_id=principal.user_id,
         status="open",
         create_fingerprint=fingerprint,
+        **intake,
     )
     # May meet a concurrent twin: the same id, or the same survivor code.
     return insert_created(
@@ -175,6 +187,18 @@ def update_case(
             )
     if "services_needed" in fields:
         fields["services_needed"] = sorted({str(s) for s in fields["services_needed"]})
+    fields.update(gbvims.intake_values({k: v for k, v in fields.items() if k in INTAKE_FIELDS}))
+    if "classification" in fields or "gbv_type" in fields:
+        # New answers decide the type; the answers on record check a newly claimed one.
+        answers = fields.get("classification", case.classification)
+        claimed = fields["gbv_type"].value if fields.get("gbv_type") else None
+        if answers is None and claimed is None:
+            claimed = case.gbv_type  # answers withdrawn: the type stays as it was
+        fields["gbv_type"] = gbvims.settle_type(answers, claimed)
+    gbvims.check_report_date(
+        fields.get("occurred_on", case.occurred_on),
+        fields.get("first_reported_on", case.first_reported_on),
+    )
     for name, value in fields.items():
         setattr(case, name, value.value if hasattr(value, "value") else value)
     session.flush()
@@ -182,6 +206,7 @@ def update_case(
 
 
 def to_read(session: Session, case: SgbvCase) -> SgbvCaseRead:
+    delay = gbvims.reporting_delay(case.occurred_on, case.first_reported_on)
     return SgbvCaseRead(
         id=case.id,
         survivor_code=case.survivor_code,
@@ -195,6 +220,9 @@ def to_read(session: Session, case: SgbvCase) -> SgbvCaseRead:
         person_id=case.person_id,
         organization=auth_service.organization_code(session, case.organization_id),
         status=case.status,
+        **{name: getattr(case, name) for name in INTAKE_FIELDS},
+        reporting_delay_days=delay[0] if delay else None,
+        reporting_delay=delay[1] if delay else None,
         owner=case.owner_id,
         owner_username=case_service.owner_username(session, case),
         version=case.version,

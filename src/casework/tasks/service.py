@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, and_, not_, select
 from sqlalchemy.orm import Session
@@ -196,7 +198,36 @@ TITLES = {
         "fr": "Suivi de la séance de conseil du {held_on}",
         "en": "Follow-up of the counselling session of {held_on}",
     },
+    "hold": {
+        "fr": "Référencement vers {actor} suspendu (consentement retiré) : "
+        "recueillir un nouveau consentement ou annuler",
+        "en": "Referral to {actor} on hold (consent withdrawn): record a new consent or cancel it",
+    },
 }
+
+
+def title_in(title: str, language: str) -> str:
+    """A system-made task's title in another language.
+
+    The stored title is in the default language of when it was made; the web pages
+    show it in the reader's. A title that is no system title is returned unchanged.
+    """
+    for templates in TITLES.values():
+        for text in templates.values():
+            found = _title_pattern(text).fullmatch(title)
+            if found and language in templates:
+                return templates[language].format(**found.groupdict())
+    return title
+
+
+@lru_cache
+def _title_pattern(text: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", text)
+    pattern = "".join(
+        re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+?)"
+        for index, part in enumerate(parts)
+    )
+    return re.compile(pattern)
 
 
 def _title(kind: str, **values: str) -> str:
@@ -261,16 +292,69 @@ def on_referral_status(session: Session, referral: Referral, by: Principal) -> N
     }.get(status)
     if closing is None:
         return
+    kinds = [TaskKind.referral_follow_up.value]
+    if status == ReferralStatus.cancelled.value:
+        kinds.append(TaskKind.review.value)  # cancelled while on hold settles the hold too
+    _close_system_tasks(session, referral, kinds, closing)
+
+
+def _close_system_tasks(
+    session: Session, referral: Referral, kinds: Sequence[str], status: str
+) -> None:
     for task in session.scalars(
         select(Task).where(
             Task.referral_id == referral.id,
-            Task.kind == TaskKind.referral_follow_up.value,
+            Task.kind.in_(kinds),
             Task.origin.is_not(None),
             Task.status == TaskStatus.open.value,
         )
     ):
-        _set_status(task, closing)
+        _set_status(task, status)
     session.flush()
+
+
+def on_referral_hold(session: Session, referral: Referral, hold_position: int) -> None:
+    """Consent withdrawn put a referral on hold: the caseworker who sent it decides what next.
+
+    The task goes to the sender while their account is active, else to the subject's
+    owner; with neither, the hold still shows on the referral and in the timeline.
+    """
+    assignee = session.get(User, referral.created_by_id)
+    if assignee is None or not assignee.is_active:
+        assignee = _subject_owner(session, referral)
+    if assignee is None:
+        return
+    _system_task(
+        session,
+        origin=f"referral-hold:{referral.id}:{hold_position}",
+        kind=TaskKind.review,
+        title=_title("hold", actor=referral.actor_code),
+        field="referral_id",
+        subject_id=referral.id,
+        assignee_id=assignee.id,
+        organization_id=referral.organization_id,
+        due_on=utcnow().date(),
+    )
+
+
+def on_referral_resumed(session: Session, referral: Referral) -> None:
+    """A new consent resumed the referral: the hold's task is done by itself."""
+    _close_system_tasks(session, referral, [TaskKind.review.value], TaskStatus.done.value)
+
+
+def _subject_owner(session: Session, referral: Referral) -> User | None:
+    from casework.persons.models import Person
+    from casework.sgbv.models import SgbvCase
+
+    subject: Person | SgbvCase | None = (
+        session.get(Person, referral.person_id)
+        if referral.person_id is not None
+        else session.get(SgbvCase, referral.sgbv_case_id)
+    )
+    if subject is None or subject.owner_id is None:
+        return None
+    owner = session.get(User, subject.owner_id)
+    return owner if owner is not None and owner.is_active else None
 
 
 def on_counselling_follow_up(

@@ -44,6 +44,11 @@ def readable(principal: Principal) -> ColumnElement[bool]:
     return false()
 
 
+def may_request(principal: Principal, owner_id: object) -> bool:
+    """Asking to transfer a case: its owner, or a supervisor (who sees it)."""
+    return principal.role is Role.supervisor or principal.user_id == owner_id
+
+
 def may_decide(principal: Principal, transfer: Transfer) -> bool:
     if principal.organization_id != transfer.to_organization_id:
         return False

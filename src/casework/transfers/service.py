@@ -92,7 +92,7 @@ def request_transfer(
     case = _subject(session, principal, data)
     case_service.require_current(case)
     kind = case_service.kind_of(case)
-    if principal.role is not Role.supervisor and case.owner_id != principal.user_id:
+    if not permissions.may_request(principal, case.owner_id):
         raise Forbidden(f"Only the owner of this {kind.name} or a supervisor may transfer it.")
     if data.consent_override_reason is not None and principal.role is not Role.supervisor:
         raise Forbidden("Only supervisors may transfer without a data_sharing consent.")
@@ -232,7 +232,7 @@ def list_readable(
     )
 
 
-def _case_of(session: Session, transfer: Transfer) -> case_service.Case:
+def case_of(session: Session, transfer: Transfer) -> case_service.Case:
     case: case_service.Case | None = (
         session.get(Person, transfer.person_id)
         if transfer.person_id is not None
@@ -254,7 +254,7 @@ def transition(
     source, target = transfer.status, move.to.value
     rule = TRANSFER_WORKFLOW.check(source, target, principal.role)
     require_note(rule, move.note)
-    case = _case_of(session, transfer)
+    case = case_of(session, transfer)
     if target == T.cancelled.value:
         if not permissions.may_cancel(principal, transfer, case.owner_id):
             raise Forbidden("Only the sending side may cancel a transfer.")

@@ -18,8 +18,11 @@ from casework.web import (
     case_pages,
     incident_pages,
     person_pages,
+    problems,
     referral_pages,
     report_pages,
+    task_pages,
+    transfer_pages,
     work_pages,
 )
 from casework.web.core import STATIC_MAX_AGE, error_page, static_files
@@ -53,6 +56,8 @@ PAGES = (
     person_pages.router,
     referral_pages.router,
     case_pages.router,
+    task_pages.router,
+    transfer_pages.router,
     admin_pages.router,
     report_pages.router,
 )
@@ -66,6 +71,7 @@ def install(app: FastAPI) -> None:
     for router in PAGES:
         app.include_router(router)
     _answer_unknown_pages_with_a_page(app)
+    problems.install(app)  # the API's problems in French under Accept-Language: fr
 
 
 def _answer_unknown_pages_with_a_page(app: FastAPI) -> None:

@@ -27,8 +27,9 @@ from casework.repatriation.models import RepatriationFile
 from casework.repatriation.schemas import RepatriationQuery, RepatriationTransition
 from casework.sgbv import permissions as sgbv_permissions
 from casework.sgbv import service as sgbv_service
+from casework.sgbv.models import SgbvCase
 from casework.sgbv.schemas import SgbvCaseQuery
-from casework.web import forms
+from casework.web import case_panel, forms
 from casework.web.core import Web, WebDep, WebRoute, attempt, new_client_id
 from casework.web.incident_pages import regions_for
 
@@ -59,16 +60,53 @@ def list_cases(session: SessionDep, web: WebDep) -> HTMLResponse:
 def read_case(session: SessionDep, web: WebDep, case_id: uuid.UUID) -> HTMLResponse:
     principal = web.require(*sgbv_permissions.HANDLERS)
     case = sgbv_service.get_readable(session, principal, case_id)
+    return _case_page(session, web, case)
+
+
+def _case_page(
+    session: SessionDep,
+    web: Web,
+    case: SgbvCase,
+    *,
+    problem: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    principal = web.me
     audit_service.record(session, "read", "sgbv_cases", case.id)
     referrals, _ = referral_service.list_readable(
         session, principal, ReferralQuery(sgbv_case_id=case.id, limit=100)
     )
     return web.render(
         "sgbv_case.html",
+        status=status,
         title=case.survivor_code,
         case=sgbv_service.to_read(session, case),
         block={"items": [referral_service.to_read(session, principal, r) for r in referrals]},
+        panel=case_panel.panel(session, web, case),
+        subject_kind="sgbv_case",
+        problem=problem,
     )
+
+
+@router.post("/sgbv-cases/{case_id}/assign")
+def assign_case(session: SessionDep, web: WebDep, case_id: uuid.UUID) -> Response:
+    principal = web.require(*sgbv_permissions.HANDLERS)
+    case = sgbv_service.get_readable(session, principal, case_id)
+    refused = case_panel.assign(session, web, case)
+    if refused:
+        return _case_page(session, web, case, problem=refused[0], status=refused[1])
+    return web.redirect(f"/sgbv-cases/{case.id}#case")
+
+
+@router.post("/sgbv-cases/{case_id}/transitions")
+def move_case(session: SessionDep, web: WebDep, case_id: uuid.UUID) -> Response:
+    """Request closure, approve or reject it (supervisor), withdraw it, reopen."""
+    principal = web.require(*sgbv_permissions.HANDLERS)
+    case = sgbv_service.get_readable(session, principal, case_id)
+    refused = case_panel.transition(session, web, case)
+    if refused:
+        return _case_page(session, web, case, problem=refused[0], status=refused[1])
+    return web.redirect(f"/sgbv-cases/{case.id}#case")
 
 
 # --- counselling ------------------------------------------------------------------------

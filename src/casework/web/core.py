@@ -35,6 +35,7 @@ from casework.core.config import Settings, get_settings
 from casework.core.db import SessionDep
 from casework.core.errors import Forbidden, ProblemError
 from casework.reference.vocabularies import LABELS, Role
+from casework.tasks import service as task_service
 from casework.web import sessions
 from casework.web.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, negotiate
 
@@ -102,10 +103,18 @@ def templates() -> Environment:
         newstyle=True,
     )
     env.globals["static"] = static_url
+    env.globals["task_title"] = task_title
     env.globals["nav"] = navigation
     env.globals.update({vocabulary.__name__: vocabulary for vocabulary in LABELS})
     env.globals["languages"] = [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
     return env
+
+
+def task_title(task: Any) -> str:
+    """Tasks the system made are titled in the reader's language, not the server's."""
+    if getattr(task, "automatic", False):
+        return task_service.title_in(task.title, _translator.get().language)
+    return str(task.title)
 
 
 def navigation(web: Web) -> list[tuple[str, str]]:
@@ -125,6 +134,8 @@ def navigation(web: Web) -> list[tuple[str, str]]:
     if role in (Role.supervisor, Role.caseworker, Role.gbv_caseworker, Role.actor_focal_point):
         links.append(("/referrals", _("Referrals")))
     if role in (Role.supervisor, Role.caseworker, Role.gbv_caseworker):
+        links.append(("/tasks", _("Tasks")))
+        links.append(("/transfers", _("Transfers")))
         links.append(("/counselling-sessions", _("Counselling")))
         links.append(("/repatriation-files", _("Repatriation")))
     if role in (Role.supervisor, Role.reporting, Role.admin):
@@ -283,7 +294,8 @@ def error_page(request: Request, status: int, detail: str | None = None) -> HTML
 
 
 def _finish(request: Request, response: Response, settings: Settings) -> None:
-    response.headers["Content-Security-Policy"] = PAGE_CSP
+    # A download keeps its own, stricter policy (a sandbox).
+    response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
     response.headers["Vary"] = "Cookie, Accept-Language"
     options = sessions.cookie_options(settings)
     renewed = getattr(request.state, "renewed_session", None)
@@ -302,7 +314,7 @@ def _finish(request: Request, response: Response, settings: Settings) -> None:
         )
 
 
-def _csrf_secrets(request: Request, settings: Settings) -> list[str]:
+def csrf_secrets(request: Request, settings: Settings) -> list[str]:
     found = [request.cookies.get(sessions.PRE_SESSION_COOKIE) or ""]
     claims = sessions.read(settings, request.cookies.get(sessions.SESSION_COOKIE))
     if claims is not None:
@@ -313,12 +325,17 @@ def _csrf_secrets(request: Request, settings: Settings) -> list[str]:
 class WebRoute(APIRoute):
     """Routes of the web interface: HTML errors, CSRF on every POST, page headers."""
 
+    # Uploads: the route streams a multipart body itself and checks its CSRF field.
+    streams_body = False
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
             settings = get_settings()
-            if request.method == "POST":
+            content_type = request.headers.get("content-type", "")
+            streamed = self.streams_body and content_type.startswith("multipart/form-data")
+            if request.method == "POST" and not streamed:
                 try:
                     form = await request.form(max_files=0, max_fields=200)
                 except (StarletteHTTPException, ValueError, KeyError):
@@ -328,11 +345,13 @@ class WebRoute(APIRoute):
                 if not sessions.csrf_valid(
                     settings,
                     given if isinstance(given, str) else None,
-                    _csrf_secrets(request, settings),
+                    csrf_secrets(request, settings),
                 ):
                     return error_page(
                         request, 403, anonymous(request).t.gettext("The form has expired.")
                     )
+                if self.streams_body:  # an upload form posted without its file
+                    return error_page(request, 422)
             try:
                 response = await original(request)
             except LoginRequired:
@@ -350,6 +369,13 @@ class WebRoute(APIRoute):
             return response
 
         return handler
+
+
+class UploadRoute(WebRoute):
+    """A page that receives a file: the body is streamed by the route (never spooled in
+    clear by the form parser), which checks the form's CSRF token once it is read."""
+
+    streams_body = True
 
 
 def new_client_id() -> str:

@@ -21,8 +21,12 @@ PACKAGE = Path(str(resources.files("casework.web")))
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
 
 
+# Outside the web package, messages of the same catalog: the notification e-mails.
+OTHER_SOURCES = (Path(str(resources.files("casework.notifications"))) / "email.py",)
+
+
 def _found() -> Iterator[tuple[str, str, int]]:
-    for path in sorted(PACKAGE.glob("*.py")):
+    for path in [*sorted(PACKAGE.glob("*.py")), *OTHER_SOURCES]:
         with path.open("rb") as source:
             for line, message, _comments, _context in extract("python", source, keywords=KEYWORDS):
                 yield message if isinstance(message, str) else message[0], path.name, line

@@ -7,25 +7,47 @@ import uuid
 from datetime import UTC, datetime, time
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
 
 from casework.actors import service as actor_service
+from casework.attachments import permissions as attachment_permissions
+from casework.attachments import service as attachment_service
+from casework.attachments import storage, upload
+from casework.attachments.models import Attachment
+from casework.attachments.router import content_disposition
+from casework.attachments.schemas import AttachmentQuery
 from casework.audit import service as audit_service
+from casework.auth import service as auth_service
+from casework.auth.principal import Principal
 from casework.consent import permissions as consent_permissions
 from casework.consent import service as consent_service
 from casework.consent.schemas import ConsentCreate, ConsentQuery
+from casework.core.config import get_settings
 from casework.core.db import SessionDep
-from casework.core.errors import Conflict, InvalidInput
+from casework.core.errors import Conflict, InvalidInput, ProblemError
 from casework.persons import permissions
 from casework.persons import service as person_service
+from casework.persons.models import Person
 from casework.persons.schemas import PersonCreate, PersonQuery
 from casework.referrals import service as referral_service
 from casework.referrals.permissions import CREATORS as REFERRERS
 from casework.referrals.schemas import ReferralQuery
 from casework.timeline import service as timeline_service
-from casework.web import forms
-from casework.web.core import Web, WebDep, WebRoute, attempt, new_client_id
+from casework.web import case_panel, forms, sessions
+from casework.web.core import (
+    UploadRoute,
+    Web,
+    WebDep,
+    WebRoute,
+    attempt,
+    csrf_secrets,
+    error_page,
+    new_client_id,
+    signed_in,
+)
 from casework.web.incident_pages import regions_for
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -106,6 +128,19 @@ def register_person(session: SessionDep, web: WebDep) -> Response:
 def read_person(session: SessionDep, web: WebDep, person_id: uuid.UUID) -> HTMLResponse:
     principal = web.require(*permissions.HANDLERS)
     person = person_service.get_readable(session, principal, person_id)
+    return _person_page(session, web, person)
+
+
+def _person_page(
+    session: Session,
+    web: Web,
+    person: Person,
+    *,
+    problem: str | None = None,
+    upload_problem: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    principal = web.me
     audit_service.record(session, "read", "persons", person.id)
     consents, _ = consent_service.list_readable(
         session, principal, ConsentQuery(person_id=person.id, limit=100)
@@ -114,15 +149,138 @@ def read_person(session: SessionDep, web: WebDep, person_id: uuid.UUID) -> HTMLR
     referrals, _ = referral_service.list_readable(
         session, principal, ReferralQuery(person_id=person.id, limit=100)
     )
+    attachments, _ = attachment_service.list_readable(
+        session, principal, AttachmentQuery(person_id=person.id, limit=100)
+    )
+    audit_service.record_reads(session, "attachments", (a.id for a in attachments))
     timeline = timeline_service.person_timeline(session, principal, person.id)
     return web.render(
         "person.html",
+        status=status,
         title=web.t.gettext("Person"),
         person=person_service.to_read(session, person),
         consents=[consent_service.to_read(c) for c in consents],
         block={"items": [referral_service.to_read(session, principal, r) for r in referrals]},
         timeline=timeline.items,
         may_refer=web.has_role(*REFERRERS),
+        panel=case_panel.panel(session, web, person),
+        subject_kind="person",
+        problem=problem,
+        attachments=[attachment_service.to_read(a) for a in attachments],
+        uploaders=auth_service.usernames(session, (a.uploaded_by_id for a in attachments)),
+        upload_problem=upload_problem,
+        new_attachment_id=new_client_id(),
+    )
+
+
+@router.post("/persons/{person_id}/assign")
+def assign_person(session: SessionDep, web: WebDep, person_id: uuid.UUID) -> Response:
+    principal = web.require(*permissions.HANDLERS)
+    person = person_service.get_readable(session, principal, person_id)
+    refused = case_panel.assign(session, web, person)
+    if refused:
+        return _person_page(session, web, person, problem=refused[0], status=refused[1])
+    return web.redirect(f"/persons/{person.id}#case")
+
+
+@router.post("/persons/{person_id}/transitions")
+def move_person(session: SessionDep, web: WebDep, person_id: uuid.UUID) -> Response:
+    principal = web.require(*permissions.HANDLERS)
+    person = person_service.get_readable(session, principal, person_id)
+    refused = case_panel.transition(session, web, person)
+    if refused:
+        return _person_page(session, web, person, problem=refused[0], status=refused[1])
+    return web.redirect(f"/persons/{person.id}#case")
+
+
+# --- attachments ------------------------------------------------------------------------
+
+
+async def upload_attachment(
+    request: Request, session: SessionDep, person_id: uuid.UUID
+) -> Response:
+    """A file for the person, from a plain multipart form (no script needed).
+
+    The body is streamed into the store by the API's own parser (type judged by
+    content, size counted, sealed); the CSRF token travels as a form field, so it
+    is checked once the body is read, and a refused upload's blob is deleted.
+    """
+    web = await run_in_threadpool(signed_in, request, session)
+    principal = web.require(*attachment_permissions.HANDLERS)
+    await run_in_threadpool(person_service.get_readable, session, principal, person_id)
+    settings = get_settings()
+    store = storage.store_for(settings)
+    try:
+        received = await upload.receive(
+            request, store, settings.keyring(), settings.attachment_max_bytes
+        )
+    except ProblemError as exc:
+        return await run_in_threadpool(_upload_refused, session, web, person_id, exc)
+    token = received.fields.pop("csrf_token", None)
+    # The subject is the one in the address, checked above before a byte was read.
+    received.fields = {
+        **{k: v for k, v in received.fields.items() if k in ("id", "kind")},
+        "person_id": str(person_id),
+    }
+    if not sessions.csrf_valid(settings, token, csrf_secrets(request, settings)):
+        await run_in_threadpool(store.delete, received.blob_name)
+        return error_page(request, 403, web.t.gettext("The form has expired."))
+    try:
+        _attachment, created = await run_in_threadpool(_record_upload, session, principal, received)
+    except ProblemError as exc:
+        await run_in_threadpool(store.delete, received.blob_name)
+        return await run_in_threadpool(_upload_refused, session, web, person_id, exc)
+    if not created:  # the same form sent twice: the first upload stands
+        await run_in_threadpool(store.delete, received.blob_name)
+    return web.redirect(f"/persons/{person_id}#attachments")
+
+
+def _record_upload(
+    session: Session, principal: Principal, received: upload.Received
+) -> tuple[Attachment, bool]:
+    with attempt(session):
+        return attachment_service.record_upload(session, principal, received)
+
+
+def _upload_refused(
+    session: Session, web: Web, person_id: uuid.UUID, exc: ProblemError
+) -> HTMLResponse:
+    _ = web.t.gettext
+    message = {
+        413: _("The file is too large."),
+        415: _("Only PDF, JPEG, PNG and WebP files are accepted."),
+    }.get(exc.status, _("Choose a file and its kind."))
+    person = person_service.get_readable(session, web.me, person_id)
+    return _person_page(session, web, person, upload_problem=message, status=exc.status)
+
+
+# A fixed path (the person in the query): the body size limit knows it as an upload.
+UPLOAD_PATH = "/attachments"
+router.add_api_route(
+    UPLOAD_PATH,
+    upload_attachment,
+    methods=["POST"],
+    route_class_override=UploadRoute,
+)
+
+
+@router.get("/attachments/{attachment_id}")
+def download_attachment(session: SessionDep, web: WebDep, attachment_id: uuid.UUID) -> Response:
+    """The file, decrypted on the fly; every download is audited, as over the API."""
+    principal = web.require(*attachment_permissions.HANDLERS)
+    attachment = attachment_service.get_readable(session, principal, attachment_id)
+    audit_service.record(session, "read", "attachments", attachment.id, detail={"content": True})
+    settings = web.settings
+    chunks = attachment_service.content(storage.store_for(settings), settings.keyring(), attachment)
+    return StreamingResponse(
+        chunks,
+        media_type=attachment.media_type,
+        headers={
+            "Content-Disposition": content_disposition(attachment.filename),
+            "Content-Length": str(attachment.size),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
     )
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from casework.auth.principal import Principal, allow
 from casework.core.db import SessionDep
@@ -28,5 +28,8 @@ def my_work(
     session: SessionDep,
     principal: Worker,
     limit: Annotated[int, Query(ge=1, le=500, description="At most this many per section")] = 50,
-) -> WorkList:
-    return work_service.work_list(session, principal, limit)
+) -> Response:
+    work = work_service.work_list(session, principal, limit)
+    # Built and validated once as a WorkList; handing FastAPI the model would dump it,
+    # validate it again and encode it once more (half the list's time at 150 rows).
+    return Response(work.model_dump_json(), media_type="application/json")

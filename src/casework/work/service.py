@@ -7,15 +7,26 @@ domain's own ``readable`` condition (never a second copy of a scope rule).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, and_, literal, literal_column, or_, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    and_,
+    bindparam,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from casework.auth.models import Organization
 from casework.auth.principal import Principal
-from casework.core.db import utcnow
+from casework.core.db import UTCDateTime, utcnow
 from casework.persons import permissions as person_permissions
 from casework.persons.models import Person
 from casework.reference.vocabularies import (
@@ -84,8 +95,20 @@ class Statements:
         return [s for s in sections if s is not None]
 
 
+def parameters(now: datetime) -> dict[str, datetime]:
+    """The values of the statements' time parameters at ``now``."""
+    return {"now": now, "declined_since": now - DECLINED_WINDOW}
+
+
+@lru_cache(maxsize=1024)
 def statements(principal: Principal, limit: int) -> Statements:
-    """The queries behind the work list (also what ``bench/work_list.py`` times bare)."""
+    """The queries behind the work list (also what ``bench/work_list.py`` times bare),
+    with the time as parameters (``parameters()``).
+
+    Kept per caller: building them and computing their cache keys was a fifth of the
+    list's time. A principal is its user's identity, role and scope at one token
+    generation, so a changed role or scope is a new key.
+    """
     tasks = None
     if principal.role in task_permissions.HANDLERS:
         tasks = (
@@ -174,11 +197,11 @@ def _referrals(principal: Principal, limit: int) -> AnySelect | None:
         )
     if principal.role not in referral_permissions.CREATORS:
         return None
-    now = utcnow()
+    now = bindparam("now", type_=UTCDateTime())
     overdue = and_(Referral.status == ReferralStatus.sent.value, Referral.due_at < now)
     declined = and_(
         Referral.status == ReferralStatus.declined.value,
-        Referral.updated_at >= now - DECLINED_WINDOW,
+        Referral.updated_at >= bindparam("declined_since", type_=UTCDateTime()),
     )
     return (
         select(*REFERRAL_COLUMNS)
@@ -195,11 +218,20 @@ def _referrals(principal: Principal, limit: int) -> AnySelect | None:
 
 def work_list(session: Session, principal: Principal, limit: int) -> WorkList:
     queries = statements(principal, limit)
-    tasks = session.execute(queries.tasks).all() if queries.tasks is not None else []
-    referrals = session.execute(queries.referrals).all() if queries.referrals is not None else []
-    cases = session.execute(queries.cases).all() if queries.cases is not None else []
-    transfers = session.execute(queries.transfers).all() if queries.transfers is not None else []
+    # Columns only, no entities: Core on the session's connection skips the ORM's
+    # per-statement and per-row work (a third of the list's time).
+    connection = session.connection()
+
     now = utcnow()
+    values = parameters(now)
+
+    def rows(query: Any) -> list[Any]:
+        return list(connection.execute(query, values).all()) if query is not None else []
+
+    tasks = rows(queries.tasks)
+    referrals = rows(queries.referrals)
+    cases = rows(queries.cases)
+    transfers = rows(queries.transfers)
     today = now.date()
     return WorkList(
         tasks=[
