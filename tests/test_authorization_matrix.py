@@ -33,6 +33,7 @@ from tests.factories import (
     consent_body,
     counselling_body,
     incident_body,
+    make_person,
     person_body,
     repatriation_body,
 )
@@ -536,10 +537,32 @@ MATRIX += [
 ]
 
 
+# Duplicates: candidates for any handler of persons; the merge is a supervisor's.
+MATRIX += [
+    Endpoint(
+        "GET",
+        "/api/v1/persons/{person_id}/duplicates",
+        HANDLE_PERSONS,
+        path=lambda w: f"/api/v1/persons/{w.persons['a'].id}/duplicates",
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/persons/{person_id}/merge",
+        frozenset({S}),
+        path=lambda w: f"/api/v1/persons/{w.persons['a'].id}/merge",
+        body=lambda w: {"duplicate_id": str(w.persons["a_twin"].id), "note": "Same person."},
+    ),
+]
+
+
 @pytest.fixture
 def world(session: Session) -> World:
-    """The shared world plus the case-management fixtures (owners, a pending transfer)."""
+    """The shared world plus the case-management fixtures (owners, a pending transfer),
+    and a second registration of persons['a'] to merge."""
     world = add_case_management(session, build_world(session))
+    world.persons["a_twin"] = make_person(
+        session, world.user("caseworker_a"), registration_number=None, full_name="Aminata Maiga"
+    )
     session.commit()
     return world
 

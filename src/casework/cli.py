@@ -278,6 +278,27 @@ def rotate_key() -> None:
     typer.echo(f"every encrypted value is now under key {keyring.active}")
 
 
+@app.command("index-persons")
+def index_persons(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Every person (after changing the blind index key)")
+    ] = False,
+) -> None:
+    """Compute the keyed name tokens that duplicate detection compares, where missing.
+
+    Run once after upgrading to a release that looks for duplicates (the migration
+    cannot: the tokens need the blind index key), and after a change of the matching
+    rules. New and edited persons are indexed as they are saved. Safe to interrupt and
+    run again.
+    """
+    from casework.core.db import get_engine
+    from casework.persons import duplicates
+
+    _require_migrated()
+    done = duplicates.index_all(get_engine(), everything=everything)
+    typer.echo(f"{done} persons indexed")
+
+
 @app.command("notify-overdue")
 def notify_overdue() -> None:
     """Queue overdue referrals (actors and supervisors), then deliver what is due.

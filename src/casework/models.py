@@ -11,7 +11,7 @@ from casework.idempotency.models import IdempotencyRecord
 from casework.incidents.models import Incident
 from casework.integrations.models import KoboForm, KoboPullState, KoboSubmission
 from casework.notifications.models import DeliveryAttempt, OutboxEvent, UserNotification
-from casework.persons.models import Person, PersonEvent
+from casework.persons.models import Person, PersonEvent, PersonNameToken
 from casework.referrals.models import Referral, ReferralEvent
 from casework.repatriation.models import RepatriationEvent, RepatriationFile, RepatriationMember
 from casework.sgbv.models import SgbvCase, SgbvCaseEvent
@@ -38,6 +38,7 @@ __all__ = [
     "OutboxEvent",
     "Person",
     "PersonEvent",
+    "PersonNameToken",
     "Referral",
     "ReferralEvent",
     "RepatriationEvent",

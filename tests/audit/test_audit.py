@@ -80,6 +80,7 @@ def test_logins_are_audited_success_and_failure(
     [
         ("/api/v1/persons/{person}", "persons", "caseworker_a"),
         ("/api/v1/persons/{person}/timeline", "persons", "caseworker_a"),
+        ("/api/v1/persons/{person}/duplicates", "persons", "caseworker_a"),
         ("/api/v1/sgbv-cases/{case}", "sgbv_cases", "gbv_a"),
         ("/api/v1/consents/{consent}", "consents", "caseworker_a"),
         ("/api/v1/incidents/{incident}", "incidents.description", "caseworker_a"),

@@ -40,7 +40,7 @@ logger = logging.getLogger("casework.attachments")
 
 # The subject's own scoped lookup: 404 outside the caller's scope becomes a 422 here.
 _LOOKUPS: dict[str, Callable[[Session, Principal, uuid.UUID], object]] = {
-    "person_id": person_service.get_readable,
+    "person_id": person_service.get_current,  # a merged person takes no new files (409)
     "sgbv_case_id": sgbv_service.get_readable,
     "repatriation_file_id": repatriation_service.get_readable,
     "consent_id": consent_service.get_readable,

@@ -110,8 +110,19 @@ def next_seq(session: Session, case: Case) -> int:
     return next_position(session, kind.event_model.seq, kind.events_of(case))
 
 
+def require_current(case: Case) -> None:
+    """A person merged into another is read-only for good: work goes to the kept one (409)."""
+    merged_into = getattr(case, "merged_into_id", None)
+    if merged_into is not None:
+        raise Conflict(
+            "This person was merged into another and is read-only: use that person.",
+            merged_into=str(merged_into),
+        )
+
+
 def require_open(case: Case, doing: str) -> None:
-    """A closed case is read-only until reopened (409)."""
+    """A closed case is read-only until reopened (409); a merged person for good."""
+    require_current(case)
     if case.status == CLOSED:
         raise Conflict(
             f"This {kind_of(case).name} is closed and read-only: reopen it before {doing}.",
@@ -157,6 +168,7 @@ def assign(
     if_match: str | None,
 ) -> Case:
     check_if_match(if_match, case.version)
+    require_current(case)
     kind = kind_of(case)
     if not may_assign(principal, case):
         raise Forbidden(f"Only the owner of this {kind.name} or a supervisor may assign it.")
@@ -230,6 +242,7 @@ def transition(
     if_match: str | None,
 ) -> Case:
     check_if_match(if_match, case.version)
+    require_current(case)
     kind = kind_of(case)
     source, target = case.status, move.to.value
     rule = kind.workflow.check(source, target, principal.role)

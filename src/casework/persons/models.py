@@ -5,7 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.core.crypto import EncryptedText
@@ -23,6 +30,17 @@ class Person(TimestampMixin, Base):
     registration_number_index: Mapped[str | None] = mapped_column(String(64))
     full_name: Mapped[str] = mapped_column(EncryptedText("persons.full_name"))
     phone: Mapped[str | None] = mapped_column(EncryptedText("persons.phone"))
+    # Keyed hash of the phone's last eight digits: "same phone" among duplicate candidates.
+    phone_index: Mapped[str | None] = mapped_column(String(64))
+    # The matching scheme (persons/matching.py) of this person's name tokens; NULL: not
+    # indexed yet (registered before duplicates were looked for: casework index-persons).
+    name_index_scheme: Mapped[int | None] = mapped_column(SmallInteger)
+    # Set once a supervisor merged this person into another: read-only from then on.
+    # Not indexed: NULL nearly everywhere, an index on it would only lure SQLite's planner
+    # away from the name tokens' index when candidates are looked for. No foreign key:
+    # SQLite could add one only by rebuilding persons, and dropping the old table cascades
+    # into every person's history; persons are never deleted, so it would guard nothing.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column()
     sex: Mapped[str] = mapped_column(String(16))
     birth_year: Mapped[int | None] = mapped_column()
     nationality: Mapped[str | None] = mapped_column(String(3))
@@ -80,3 +98,23 @@ class PersonEvent(Base):
     note: Mapped[str | None] = mapped_column(EncryptedText("person_events.note"))
 
     __table_args__ = (Index("uq_person_events_person_id_seq", "person_id", "seq", unique=True),)
+
+
+class PersonNameToken(Base):
+    """Keyed hashes of the codes of each part of a person's name (persons/matching.py).
+
+    Never a name in clear: without the blind index key a token says nothing, and the
+    comparison of two persons only asks which tokens they share.
+    """
+
+    __tablename__ = "person_name_tokens"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    part: Mapped[int] = mapped_column(SmallInteger)  # position of the part in the name
+    kind: Mapped[str] = mapped_column(String(16))  # TokenKind
+    token: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        PrimaryKeyConstraint("person_id", "part", "kind", "token"),
+        Index("ix_person_name_tokens_token", "token"),
+    )

@@ -14,15 +14,27 @@ from casework.core.config import get_settings
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
 from casework.core.pagination import Page
-from casework.persons import permissions
+from casework.persons import duplicates, permissions
+from casework.persons import merge as merge_service
 from casework.persons import service as person_service
-from casework.persons.schemas import PersonCreate, PersonQuery, PersonRead, PersonUpdate
+from casework.persons.schemas import (
+    DuplicateCandidate,
+    DuplicateList,
+    DuplicateQuery,
+    MergeRequest,
+    PersonCreate,
+    PersonQuery,
+    PersonRead,
+    PersonUpdate,
+)
+from casework.reference.vocabularies import Role
 from casework.timeline import service as timeline_service
 from casework.timeline.schemas import Timeline
 
 router = APIRouter(prefix="/api/v1/persons", tags=["persons"])
 
 Handler = Annotated[Principal, Depends(allow(*permissions.HANDLERS))]
+Supervisor = Annotated[Principal, Depends(allow(Role.supervisor))]
 
 
 @router.post(
@@ -155,3 +167,60 @@ def person_history(session: SessionDep, principal: Handler, person_id: uuid.UUID
     person = person_service.get_readable(session, principal, person_id)
     audit_service.record(session, "read", "persons", person.id, detail={"view": "history"})
     return CaseHistory(items=case_service.history(session, principal, person))
+
+
+@router.get(
+    "/{person_id}/duplicates",
+    response_model=DuplicateList,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="Persons in your scope who may be this one, with a score and the reasons",
+)
+def person_duplicates(
+    session: SessionDep,
+    principal: Handler,
+    person_id: uuid.UUID,
+    query: Annotated[DuplicateQuery, Query()],
+) -> DuplicateList:
+    person = person_service.get_readable(session, principal, person_id)
+    found = duplicates.candidates(
+        session, principal, person, min_score=query.min_score, limit=query.limit
+    )
+    audit_service.record(
+        session,
+        "read",
+        "persons",
+        person.id,
+        detail={"view": "duplicates", "candidates": [str(c.person_id) for c in found]},
+    )
+    return DuplicateList(
+        items=[
+            DuplicateCandidate(person_id=c.person_id, score=c.score, reasons=c.reasons)
+            for c in found
+        ]
+    )
+
+
+@router.post(
+    "/{person_id}/merge",
+    response_model=PersonRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+    summary="Merge a duplicate into this person (supervisor): its records move here",
+)
+def merge_person(
+    session: SessionDep,
+    principal: Supervisor,
+    person_id: uuid.UUID,
+    body: MergeRequest,
+    response: Response,
+    if_match: IfMatchHeader = None,
+) -> PersonRead:
+    kept = person_service.get_readable(session, principal, person_id)
+    kept, moved = merge_service.merge(session, principal, kept, body, if_match=if_match)
+    if moved is not None:
+        detail = {"merged": str(body.duplicate_id), "moved": moved}
+        audit_service.record(session, "merge", "persons", kept.id, detail=detail)
+        audit_service.record(
+            session, "merged_into", "persons", body.duplicate_id, detail={"into": str(kept.id)}
+        )
+    set_etag(response, kept.version)
+    return person_service.to_read(session, kept)

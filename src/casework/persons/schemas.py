@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 from casework.cases.schemas import OwnerFilter
 from casework.core.fields import CountryCode, PCode, ShortText
 from casework.core.schemas import ReadModel, WriteModel
+from casework.persons.duplicates import DEFAULT_MIN_SCORE
 from casework.reference.vocabularies import CaseStatus, PopulationGroup, Sex
 
 
@@ -74,6 +75,10 @@ class PersonRead(ReadModel):
     code_set: str
     organization: str
     status: CaseStatus
+    merged_into: uuid.UUID | None = Field(
+        default=None,
+        description="Set once a supervisor merged this duplicate into that person (read-only)",
+    )
     owner: uuid.UUID | None = Field(description="The caseworker responsible; null: unassigned")
     owner_username: str | None
     version: int
@@ -95,3 +100,27 @@ class PersonQuery(WriteModel):
     status: list[CaseStatus] | None = Field(default=None, max_length=2)
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = Field(default=None, max_length=200)
+
+
+class DuplicateQuery(WriteModel):
+    min_score: float = Field(
+        default=DEFAULT_MIN_SCORE, ge=0.0, le=1.0, description="Leave out candidates scoring less"
+    )
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class DuplicateCandidate(ReadModel):
+    person_id: uuid.UUID
+    score: float = Field(description="0 to 1: how likely the same person")
+    reasons: list[str] = Field(
+        examples=[["same_registration_number", "similar_name", "same_birth_year", "same_sex"]]
+    )
+
+
+class DuplicateList(ReadModel):
+    items: list[DuplicateCandidate]
+
+
+class MergeRequest(WriteModel):
+    duplicate_id: uuid.UUID = Field(description="The person merged into this one")
+    note: ShortText | None = Field(default=None, description="Why (kept in both histories)")

@@ -15,7 +15,7 @@ from casework.core.crypto import keyring
 from casework.core.errors import Conflict, Forbidden, NotFound
 from casework.core.idempotency import insert_created, replay_or_conflict
 from casework.core.pagination import keyset_page
-from casework.persons import permissions
+from casework.persons import duplicates, permissions
 from casework.persons.models import Person
 from casework.persons.schemas import PersonCreate, PersonQuery, PersonRead, PersonUpdate
 from casework.reference.service import check_location
@@ -60,14 +60,18 @@ def create_person(
         status="open",
         create_fingerprint=fingerprint,
     )
+    duplicates.set_index_columns(person)
     # May meet a concurrent twin: the same id, or the same registration number.
-    return insert_created(
+    person, created = insert_created(
         session,
         person,
         case_service.creation_event(person, principal.user_id),
         organization_id=principal.organization_id,
         what="person",
     )
+    if created:
+        duplicates.write_tokens(session, person)
+    return person, created
 
 
 def _visible_twin(
@@ -100,6 +104,13 @@ def get_readable(session: Session, principal: Principal, person_id: uuid.UUID) -
     )
     if person is None:
         raise NotFound("No such person.")
+    return person
+
+
+def get_current(session: Session, principal: Principal, person_id: uuid.UUID) -> Person:
+    """A readable person that new records may be about: not merged into another (409)."""
+    person = get_readable(session, principal, person_id)
+    case_service.require_current(person)
     return person
 
 
@@ -164,7 +175,12 @@ def update_person(
     person.registration_number_index = index
     for name, value in fields.items():
         setattr(person, name, value.value if hasattr(value, "value") else value)
+    renamed = "full_name" in fields or "phone" in fields
+    if renamed:
+        duplicates.set_index_columns(person)  # in the same UPDATE: one new version
     session.flush()
+    if renamed:
+        duplicates.write_tokens(session, person)
     return person
 
 
@@ -182,6 +198,7 @@ def to_read(session: Session, person: Person) -> PersonRead:
         code_set=person.code_set,
         organization=auth_service.organization_code(session, person.organization_id),
         status=person.status,
+        merged_into=person.merged_into_id,
         owner=person.owner_id,
         owner_username=case_service.owner_username(session, person),
         version=person.version,

@@ -301,6 +301,8 @@ class CaseEventKind(StrEnum):
     transferred = "transferred"
     transfer_rejected = "transfer_rejected"
     transfer_cancelled = "transfer_cancelled"
+    merged_into = "merged_into"  # this person was a duplicate, merged into another
+    merged_from = "merged_from"  # a duplicate's records were moved to this person
 
 
 class TransferStatus(StrEnum):
@@ -585,6 +587,8 @@ LABELS: dict[type[StrEnum], dict[str, tuple[str, str]]] = {
         "transferred": ("Transferred", "Transféré"),
         "transfer_rejected": ("Transfer rejected", "Transfert refusé"),
         "transfer_cancelled": ("Transfer cancelled", "Transfert annulé"),
+        "merged_into": ("Merged into another person", "Fusionné dans une autre personne"),
+        "merged_from": ("Duplicate merged in", "Doublon fusionné"),
     },
     TransferStatus: {
         "pending": ("Pending", "En attente"),

@@ -43,7 +43,7 @@ def register_file(
     principal_person = None
     for loc, person_id in people:
         try:
-            person = person_service.get_readable(session, principal, person_id)
+            person = person_service.get_current(session, principal, person_id)
             principal_person = principal_person or person
         except NotFound:
             errors.append(

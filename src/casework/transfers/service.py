@@ -90,6 +90,7 @@ def request_transfer(
     session: Session, principal: Principal, data: TransferCreate
 ) -> tuple[Transfer, bool]:
     case = _subject(session, principal, data)
+    case_service.require_current(case)
     kind = case_service.kind_of(case)
     if not permissions.may_request(principal, case.owner_id):
         raise Forbidden(f"Only the owner of this {kind.name} or a supervisor may transfer it.")

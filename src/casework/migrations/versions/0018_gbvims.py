@@ -1,7 +1,7 @@
 """GBVIMS intake fields and classification answers on SGBV cases
 
 Revision ID: 0018_gbvims
-Revises: 0016_records
+Revises: 0017_duplicates
 Create Date: 2026-11-28 02:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018_gbvims"
-down_revision: str | None = "0016_records"
+down_revision: str | None = "0017_duplicates"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
