@@ -287,7 +287,12 @@ def test_a_supervisor_merges_and_every_record_moves(
     file = client.post("/api/v1/repatriation-files", json=household, headers=caseworker)
     moving = {"person_id": str(duplicate.id), "to_organization": "ORGB"}
     transfer = client.post("/api/v1/transfers", json=moving, headers=caseworker)
-    for refused in (edit, close, refer, upload, file, transfer):
+    task = client.post(
+        "/api/v1/tasks",
+        json={"title": "Call back", "person_id": str(duplicate.id)},
+        headers=caseworker,
+    )
+    for refused in (edit, close, refer, upload, file, transfer, task):
         assert refused.status_code == 409, refused.text
         assert refused.json()["merged_into"] == str(kept.id)
     # Both histories tell it; the audit trail names both persons.

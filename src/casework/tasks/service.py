@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from casework.auth.models import Organization, User
 from casework.auth.principal import Principal, principal_for
+from casework.cases import service as case_service
 from casework.core.concurrency import check_if_match
 from casework.core.config import get_settings
 from casework.core.crypto import keyring
@@ -21,6 +22,7 @@ from casework.core.errors import InvalidInput, NotFound
 from casework.core.idempotency import insert_created, replay_or_conflict
 from casework.core.pagination import keyset_page
 from casework.notifications import service as notifications
+from casework.persons.models import Person
 from casework.reference.vocabularies import ReferralStatus, TaskKind, TaskStatus
 from casework.referrals.models import Referral
 from casework.tasks import permissions
@@ -71,6 +73,8 @@ def create_task(session: Session, principal: Principal, data: TaskCreate) -> tup
     field, subject_id = data.subject()
     if not may_read_subject(session, principal, field, subject_id):
         raise _field_error(field, f"no such {SUBJECT_NAMES[field]}")
+    if field == "person_id":  # a merged person takes no new work: it goes to the kept one
+        case_service.require_current(session.get_one(Person, subject_id))
     assignee_id = data.assignee or principal.user_id
     if assignee_id != principal.user_id:
         _check_assignee(session, assignee_id, field, subject_id)
