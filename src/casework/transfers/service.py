@@ -250,6 +250,12 @@ def transition(
     *,
     if_match: str | None,
 ) -> Transfer:
+    # Decisions on one transfer take turns: its row is locked before anything else is read,
+    # so a concurrent decision waits, then sees the new version (412) or the final status
+    # (409). Without the lock both wrote the case and its history and could meet in a
+    # deadlock on PostgreSQL (the history's foreign key locks the case row).
+    session.execute(select(Transfer.id).where(Transfer.id == transfer.id).with_for_update())
+    session.refresh(transfer)
     check_if_match(if_match, transfer.version)
     source, target = transfer.status, move.to.value
     rule = TRANSFER_WORKFLOW.check(source, target, principal.role)
