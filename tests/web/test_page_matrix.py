@@ -186,6 +186,31 @@ PAGE_MATRIX = [
         form=lambda w: {"to": "acknowledged"},
     ),
     Page("GET", "/sgbv-cases", frozenset({S, G})),
+    Page("GET", "/sgbv-cases/new", frozenset({S, G})),
+    Page(
+        "GET",
+        "/sgbv-cases/cercles",
+        frozenset({S, G}),
+        path=lambda w: "/sgbv-cases/cercles?region=ML07",
+    ),
+    Page(
+        "POST",
+        "/sgbv-cases/new",
+        frozenset({S, G}),
+        ok=303,
+        form=lambda w: {
+            "survivor_code": f"GAO-{uuid.uuid4().hex[:8].upper()}",
+            "occurred_on": TODAY,
+            "region": "ML07",
+            "classification.physical_assault": "yes",
+        },
+    ),
+    Page(
+        "GET",
+        "/sgbv-cases/incident-recorder",
+        frozenset({S, G}),
+        path=lambda w: f"/sgbv-cases/incident-recorder?from=2026-01-01&to={TODAY}",
+    ),
     Page("GET", "/sgbv-cases/{case_id}", frozenset({S, G}), path=_case),
     Page("GET", "/counselling-sessions", CASEWORK),
     Page(

@@ -41,11 +41,15 @@ def regions_for(
     ]
 
 
-def cercles(web: Web, region: str | None) -> list[tuple[str, list[tuple[str, str]]]]:
+def cercles(
+    web: Web,
+    region: str | None,
+    allowed: Callable[[Principal, str], bool] | None = None,
+) -> list[tuple[str, list[tuple[str, str]]]]:
     """Cercles grouped by region: all of the caller's regions, or the chosen one."""
     code_set = get_code_set(web.settings.code_set)
     groups = []
-    for code, name in regions_for(web):
+    for code, name in regions_for(web, allowed):
         if region and code != region:
             continue
         units = sorted((a.pcode, a.name) for a in code_set.regions[code].admin2)

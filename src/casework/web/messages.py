@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract
 from babel.messages.pofile import read_po, write_po
 from jinja2.ext import babel_extract
+
+from casework.sgbv import gbvims
 
 PACKAGE = Path(str(resources.files("casework.web")))
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
@@ -25,7 +28,18 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
 OTHER_SOURCES = (Path(str(resources.files("casework.notifications"))) / "email.py",)
 
 
+# Texts of the domain shown as they are, translated on the page: the GBVIMS classification
+# tool's questions and its reporting-delay bands.
+GBVIMS_TEXTS = (
+    *(text for _name, _type, text in gbvims.QUESTIONS),
+    *(band for _limit, band in gbvims.DELAY_BANDS),
+    gbvims.reporting_delay(date(2000, 1, 1), date(2001, 1, 1))[1],  # type: ignore[index]
+)
+
+
 def _found() -> Iterator[tuple[str, str, int]]:
+    for number, text in enumerate(GBVIMS_TEXTS, start=1):
+        yield text, "../sgbv/gbvims.py", number
     for path in [*sorted(PACKAGE.glob("*.py")), *OTHER_SOURCES]:
         with path.open("rb") as source:
             for line, message, _comments, _context in extract("python", source, keywords=KEYWORDS):
