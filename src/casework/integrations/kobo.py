@@ -416,7 +416,7 @@ def rotate_secret_audited(session: Session, form: KoboForm, grace_hours: int | N
     return secret
 
 
-def quarantined() -> Select[tuple[KoboSubmission]]:
+def quarantined() -> Select[KoboSubmission]:
     return select(KoboSubmission).where(KoboSubmission.state == "quarantined")
 
 
