@@ -3,8 +3,11 @@ their secrets and quarantine, each through the same services as the API."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -18,6 +21,7 @@ from casework.auth.models import Organization
 from casework.integrations import kobo
 from casework.integrations.models import KoboForm, KoboSubmission
 from tests.factories import World, build_world
+from tests.web.browser import DESKTOP, PHONE, LiveServer
 from tests.web.helpers import csrf_of, sign_in, web_client
 
 SECRET = re.compile(r'<p class="secret" id="new-secret">([^<]+)</p>')
@@ -268,3 +272,75 @@ def test_the_admin_home_and_menu_link_the_setup_pages(app: FastAPI, world: World
     monitor = web_client(app)
     sign_in(monitor, "monitor_a")
     assert 'href="/kobo-forms"' not in monitor.get("/").text
+
+
+def test_a_fixed_mapping_lets_a_quarantined_submission_become_an_incident(
+    app: FastAPI, world: World, session: Session
+) -> None:
+    fields = {
+        "occurred_on": "incident/date",
+        "region": "location/region",
+        "incident_type": "incident/type",
+        "victims.male_adults": "victims/men",
+    }
+    form, _secret = kobo.create_form(
+        session, "gao-v2", "Gao v2", world.org_a.id, world.user("monitor_a"), {"fields": fields}
+    )
+    payload = {
+        "_uuid": "gao-v2-1",
+        "incident/date": datetime.now(UTC).date().isoformat(),
+        "where/region": "ML07",  # the form's new question path
+        "incident/type": "extortion",
+        "victims/men": "1",
+    }
+    submission = kobo.receive(session, form, payload).submission
+    session.commit()
+    assert submission.state == "quarantined"
+    client, token = admin(app)
+    assert "gao-v2-1" in client.get("/kobo-quarantine").text
+    mapping = json.dumps({"fields": {**fields, "region": "where/region"}})
+    saved = client.post(
+        "/kobo-forms/gao-v2/mapping", data={"mapping": mapping, "csrf_token": token}
+    )
+    assert saved.status_code == 303
+    done = client.post(f"/kobo-quarantine/{submission.id}/reprocess", data={"csrf_token": token})
+    assert done.headers["location"] == "/kobo-quarantine?done=mapped"
+    session.refresh(submission)
+    assert submission.state != "quarantined"
+    assert submission.incident_id is not None
+    assert "gao-v2-1" not in client.get("/kobo-quarantine").text
+
+
+@pytest.mark.parametrize(("language", "viewport"), [("en", DESKTOP), ("fr", PHONE)])
+def test_the_setup_pages_in_a_browser(
+    visit: Any, live_server: LiveServer, language: str, viewport: dict[str, int]
+) -> None:
+    """Every set-up page passes axe-core and its weight limit, in both languages and sizes."""
+    tab = visit(language, viewport)
+    tab.sign_in("admin")
+    page = tab.page
+    tab.goto("/organizations")
+    tab.check("organizations")
+    tab.goto("/actors")
+    tab.check("actors")
+    tab.goto("/actors/new")
+    code = f"B{language}{viewport['width']}"
+    page.fill("#f-code", code)
+    page.fill("#f-name", "Abri")
+    page.check("input[name=services][value=shelter]")
+    tab.check("actor-form")
+    tab.submit("main form button[type=submit]")
+    assert f"/actors/{code.upper()}" in page.url
+    tab.check("actor")
+    page.fill("#f-webhook_url", "https://192.168.1.20/events")
+    tab.submit(f"form[action='/actors/{code.upper()}/webhook'] button[type=submit]")
+    assert page.locator("#webhook_url-error").count() == 1
+    tab.check("actor-webhook-refused")
+    tab.goto("/kobo-forms")
+    tab.check("kobo-forms")
+    tab.goto("/kobo-forms/new")
+    tab.check("kobo-form-new")
+    tab.goto(f"/kobo-forms/{live_server.world.kobo_form}")
+    tab.check("kobo-form")
+    tab.goto("/kobo-quarantine")
+    tab.check("kobo-quarantine")
