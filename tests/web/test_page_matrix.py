@@ -382,6 +382,80 @@ PAGE_MATRIX = [
         path=lambda w: "/reports/download?dataset=incidents&group_by=region&format=csv",
     ),
     Page("GET", "/reports/sitrep", REPORTS),
+    Page("GET", "/organizations", ADMIN),
+    Page(
+        "POST",
+        "/organizations",
+        ADMIN,
+        ok=303,
+        form=lambda w: {"code": f"ORG{uuid.uuid4().hex[:6]}", "name": "Cluster partner"},
+    ),
+    Page("GET", "/actors", ADMIN),
+    Page("GET", "/actors/new", ADMIN),
+    Page(
+        "POST",
+        "/actors",
+        ADMIN,
+        ok=303,
+        form=lambda w: {
+            "code": f"A{uuid.uuid4().hex[:6]}",
+            "name": "Shelter",
+            "services": "shelter",
+        },
+    ),
+    Page("GET", "/actors/{code}", ADMIN, path=lambda w: "/actors/CVJR"),
+    Page(
+        "POST",
+        "/actors/{code}",
+        ADMIN,
+        ok=303,
+        path=lambda w: "/actors/CVJR",
+        form=lambda w: {"change": "details", "name": "Clinique juridique", "services": "legal"},
+    ),
+    Page(
+        "POST",
+        "/actors/{code}/webhook",
+        ADMIN,
+        path=lambda w: "/actors/CVJR/webhook",
+        form=lambda w: {"webhook_url": "https://8.8.8.8/casework"},
+    ),
+    Page("GET", "/kobo-forms", ADMIN),
+    Page("GET", "/kobo-forms/new", ADMIN),
+    Page(
+        "POST",
+        "/kobo-forms",
+        ADMIN,
+        form=lambda w: {
+            "code": f"f-{uuid.uuid4().hex[:6]}",
+            "name": "Gao monitoring",
+            "organization": "ORGA",
+            "default_user": "monitor_a",
+            "mapping": '{"fields": {"region": "location/region"}}',
+        },
+    ),
+    Page("GET", "/kobo-forms/{code}", ADMIN, path=lambda w: f"/kobo-forms/{w.kobo_form}"),
+    Page(
+        "POST",
+        "/kobo-forms/{code}/mapping",
+        ADMIN,
+        ok=303,
+        path=lambda w: f"/kobo-forms/{w.kobo_form}/mapping",
+        form=lambda w: {"mapping": '{"fields": {"region": "where/region"}}'},
+    ),
+    Page(
+        "POST",
+        "/kobo-forms/{code}/secret",
+        ADMIN,
+        path=lambda w: f"/kobo-forms/{w.kobo_form}/secret",
+    ),
+    Page("GET", "/kobo-quarantine", ADMIN),
+    Page(
+        "POST",
+        "/kobo-quarantine/{submission_id}/reprocess",
+        ADMIN,
+        ok=303,
+        path=lambda w: f"/kobo-quarantine/{w.kobo_submission}/reprocess",
+    ),
 ]
 # Sign-in and sign-out are open to everyone; their own tests are in test_sessions.py.
 OPEN = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
@@ -409,6 +483,8 @@ OUT_OF_SCOPE: list[tuple[str, Callable[[World], str]]] = [
     ("caseworker_b", lambda w: f"/transfers/new?person_id={w.persons['a'].id}"),
     ("gbv_b", lambda w: f"/sgbv-cases/{w.cases['a'].id}"),
     ("caseworker_b", lambda w: f"/tasks/{w.tasks['person_sent'].id}"),
+    ("admin", lambda w: "/actors/NO-SUCH-ACTOR"),
+    ("admin", lambda w: "/kobo-forms/no-such-form"),
 ]
 
 

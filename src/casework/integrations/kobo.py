@@ -27,11 +27,11 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from casework.audit import service as audit_service
-from casework.auth.models import User
+from casework.auth.models import Organization, User
 from casework.auth.principal import principal_for
 from casework.core.config import get_settings
 from casework.core.db import utcnow
@@ -357,4 +357,73 @@ def get_submission(session: Session, submission_id: uuid.UUID) -> KoboSubmission
     submission = session.get(KoboSubmission, submission_id)
     if submission is None:
         raise NotFound("No such submission.")
+    return submission
+
+
+# --- administration (the API's routes and the web pages call these) ----------------------
+
+
+def get_form(session: Session, code: str) -> KoboForm:
+    record = session.scalar(select(KoboForm).where(KoboForm.code == code))
+    if record is None:
+        raise NotFound("No such form.")
+    return record
+
+
+def register_form(
+    session: Session,
+    code: str,
+    name: str,
+    organization_code: str,
+    default_username: str,
+    mapping: dict[str, Any],
+) -> tuple[KoboForm, str]:
+    """A form registered by an administrator, named by codes; its secret is shown once."""
+    organization = session.scalar(
+        select(Organization).where(Organization.code == organization_code.upper())
+    )
+    user = session.scalar(select(User).where(User.username == default_username.lower()))
+    if organization is None or user is None:
+        raise InvalidInput(
+            "Unknown organisation or user.",
+            errors=[
+                {
+                    "loc": ["body", "organization" if organization is None else "default_user"],
+                    "msg": "unknown",
+                    "type": "ref",
+                }
+            ],
+        )
+    return create_form(session, code, name, organization.id, user, mapping)
+
+
+def replace_mapping(session: Session, form: KoboForm, mapping: dict[str, Any]) -> KoboForm:
+    """A new mapping (its version goes up); quarantined submissions can then be reprocessed."""
+    check_mapping(mapping)
+    default_user = session.get(User, form.default_user_id)
+    assert default_user is not None  # a foreign key guarantees it
+    check_users(session, form.organization_id, default_user, mapping)
+    form.mapping, form.mapping_version = mapping, form.mapping_version + 1
+    session.flush()
+    return form
+
+
+def rotate_secret_audited(session: Session, form: KoboForm, grace_hours: int | None) -> str:
+    """``rotate_secret`` with the configured grace by default, recorded in the audit trail."""
+    hours = get_settings().kobo_secret_grace_hours if grace_hours is None else grace_hours
+    secret = rotate_secret(session, form, timedelta(hours=hours))
+    audit_service.record(session, "kobo.secret_rotated", "kobo_forms", form.id)
+    return secret
+
+
+def quarantined() -> Select[KoboSubmission]:
+    return select(KoboSubmission).where(KoboSubmission.state == "quarantined")
+
+
+def reprocess(session: Session, submission: KoboSubmission) -> KoboSubmission:
+    """Map a quarantined submission again with its form's current mapping (else unchanged)."""
+    if submission.state == "quarantined":
+        form = session.get(KoboForm, submission.form_id)
+        assert form is not None
+        process(session, form, submission)
     return submission

@@ -2,20 +2,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Response
 from pydantic import Field, StringConstraints
 from sqlalchemy import select
 
-from casework.audit import service as audit_service
-from casework.auth import service as auth_service
-from casework.auth.models import User
 from casework.auth.principal import Principal, allow
-from casework.core.config import get_settings
 from casework.core.db import SessionDep
-from casework.core.errors import InvalidInput, NotFound, Unauthorized, problem_responses
+from casework.core.errors import Unauthorized, problem_responses
 from casework.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, keyset_page
 from casework.core.schemas import ReadModel, WriteModel
 from casework.integrations import kobo
@@ -118,21 +114,8 @@ def push_submission(
     responses=problem_responses(401, 403, 409, 422),
 )
 def create_form(session: SessionDep, admin: Admin, body: KoboFormCreate) -> KoboFormCreated:
-    organization = auth_service.get_organization_by_code(session, body.organization)
-    user = session.scalar(select(User).where(User.username == body.default_user))
-    if organization is None or user is None:
-        raise InvalidInput(
-            "Unknown organisation or user.",
-            errors=[
-                {
-                    "loc": ["body", "organization" if organization is None else "default_user"],
-                    "msg": "unknown",
-                    "type": "ref",
-                }
-            ],
-        )
-    record, secret = kobo.create_form(
-        session, body.code, body.name, organization.id, user, body.mapping
+    record, secret = kobo.register_form(
+        session, body.code, body.name, body.organization, body.default_user, body.mapping
     )
     return KoboFormCreated(
         id=record.id,
@@ -173,15 +156,7 @@ def list_forms(
 def replace_mapping(
     session: SessionDep, admin: Admin, code: FormCode, body: KoboMapping
 ) -> KoboFormRead:
-    record = session.scalar(select(KoboForm).where(KoboForm.code == code))
-    if record is None:
-        raise NotFound("No such form.")
-    kobo.check_mapping(body.mapping)
-    default_user = session.get(User, record.default_user_id)
-    assert default_user is not None  # a foreign key guarantees it
-    kobo.check_users(session, record.organization_id, default_user, body.mapping)
-    record.mapping, record.mapping_version = body.mapping, record.mapping_version + 1
-    session.flush()
+    record = kobo.replace_mapping(session, kobo.get_form(session, code), body.mapping)
     return KoboFormRead.model_validate(record)
 
 
@@ -210,14 +185,8 @@ class SecretRotated(ReadModel):
 def rotate_secret(
     session: SessionDep, admin: Admin, code: FormCode, body: SecretRotation | None = None
 ) -> SecretRotated:
-    record = session.scalar(select(KoboForm).where(KoboForm.code == code))
-    if record is None:
-        raise NotFound("No such form.")
-    hours = body.grace_hours if body and body.grace_hours is not None else None
-    if hours is None:
-        hours = get_settings().kobo_secret_grace_hours
-    secret = kobo.rotate_secret(session, record, timedelta(hours=hours))
-    audit_service.record(session, "kobo.secret_rotated", "kobo_forms", record.id)
+    record = kobo.get_form(session, code)
+    secret = kobo.rotate_secret_audited(session, record, body.grace_hours if body else None)
     return SecretRotated(
         code=record.code,
         secret=secret,
@@ -236,7 +205,7 @@ def quarantine(
 ) -> Page[QuarantinedRead]:
     rows, next_cursor = keyset_page(
         session,
-        select(KoboSubmission).where(KoboSubmission.state == "quarantined"),
+        kobo.quarantined(),
         created_at=KoboSubmission.received_at,
         record_id=KoboSubmission.id,
         limit=limit,
@@ -266,9 +235,4 @@ def quarantine(
     summary="Map a quarantined submission again with the form's current mapping",
 )
 def reprocess(session: SessionDep, admin: Admin, submission_id: uuid.UUID) -> SubmissionResult:
-    submission = kobo.get_submission(session, submission_id)
-    if submission.state == "quarantined":
-        form = session.get(KoboForm, submission.form_id)
-        assert form is not None
-        kobo.process(session, form, submission)
-    return _result(submission)
+    return _result(kobo.reprocess(session, kobo.get_submission(session, submission_id)))

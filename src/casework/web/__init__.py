@@ -21,6 +21,7 @@ from casework.web import (
     problems,
     referral_pages,
     report_pages,
+    setup_pages,
     task_pages,
     transfer_pages,
     work_pages,
@@ -60,6 +61,7 @@ PAGES = (
     transfer_pages.router,
     admin_pages.router,
     report_pages.router,
+    setup_pages.router,
 )
 
 

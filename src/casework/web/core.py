@@ -141,7 +141,14 @@ def navigation(web: Web) -> list[tuple[str, str]]:
     if role in (Role.supervisor, Role.reporting, Role.admin):
         links.append(("/reports", _("Reports")))
     if role is Role.admin:
-        links += [("/users", _("Users")), ("/api-keys", _("API keys")), ("/audit", _("Audit"))]
+        links += [
+            ("/users", _("Users")),
+            ("/organizations", _("Organisations")),
+            ("/actors", _("Actors")),
+            ("/kobo-forms", _("Kobo forms")),
+            ("/api-keys", _("API keys")),
+            ("/audit", _("Audit")),
+        ]
     return links
 
 
