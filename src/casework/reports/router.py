@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from casework.audit import service as audit_service
 from casework.auth.principal import Principal, allow
 from casework.core.config import get_settings
 from casework.core.conventions import JSON, check_accept
@@ -283,21 +282,7 @@ def gbv_incident_recorder(
     survivor's `reporting` consent is in force, as the Incident Recorder's Incident Data
     sheet: no survivor code, date of birth or caseworker; a keyed incident id."""
     check_accept(request.headers.get("accept"), (incident_recorder.MEDIA_TYPE,))
-    cases = incident_recorder.exportable_cases(session, principal, query.date_from, query.date_to)
-    content = incident_recorder.workbook(session, cases)
-    audit_service.record(
-        session,
-        "export",
-        "sgbv_cases",
-        None,
-        detail={
-            "view": "gbv-incident-recorder",
-            "from": query.date_from.isoformat(),
-            "to": query.date_to.isoformat(),
-            "rows": len(cases),
-        },
-    )
-    filename = f"incident-recorder-{query.date_from.isoformat()}-{query.date_to.isoformat()}.xlsx"
+    content, filename = incident_recorder.export(session, principal, query.date_from, query.date_to)
     return Response(
         content,
         media_type=incident_recorder.MEDIA_TYPE,

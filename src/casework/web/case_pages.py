@@ -108,21 +108,7 @@ def incident_recorder_download(session: SessionDep, web: WebDep) -> Response:
                 "The end comes after the start, at most a year later: export year by year."
             )
         return _list_page(session, web, period, errors, status=422)
-    cases = incident_recorder.exportable_cases(session, principal, query.date_from, query.date_to)
-    content = incident_recorder.workbook(session, cases)
-    audit_service.record(
-        session,
-        "export",
-        "sgbv_cases",
-        None,
-        detail={
-            "view": "gbv-incident-recorder",
-            "from": query.date_from.isoformat(),
-            "to": query.date_to.isoformat(),
-            "rows": len(cases),
-        },
-    )
-    filename = f"incident-recorder-{query.date_from.isoformat()}-{query.date_to.isoformat()}.xlsx"
+    content, filename = incident_recorder.export(session, principal, query.date_from, query.date_to)
     return Response(
         content,
         media_type=incident_recorder.MEDIA_TYPE,
