@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -30,7 +31,14 @@ TO_ACK = {"to": "acknowledged"}
 
 @pytest.fixture
 def live(backend: str, fresh_database_url: Any) -> Iterator[tuple[FastAPI, World, Engine]]:
-    engine = create_db_engine(fresh_database_url(backend), pool_size=RACERS + 2)
+    with live_app(fresh_database_url(backend)) as running:
+        yield running
+
+
+@contextmanager
+def live_app(database_url: str) -> Iterator[tuple[FastAPI, World, Engine]]:
+    """The app on a database of its own, migrated, with the test world committed."""
+    engine = create_db_engine(database_url, pool_size=RACERS + 2)
     with engine.begin() as connection:
         upgrade(connection)
     with Session(engine, expire_on_commit=False) as session:

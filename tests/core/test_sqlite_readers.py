@@ -17,16 +17,17 @@ from sqlalchemy.orm import Session
 from casework.audit import service as audit_service
 from casework.audit.models import AuditEntry
 from tests.factories import World, auth
+from tests.racing import live_app
 
 # Far below SQLite's 30 s busy timeout, which a GET that waited for the lock would reach.
 PROMPTLY = 5.0
 
 
 @pytest.fixture
-def sqlite_live(live: tuple[FastAPI, World, Engine]) -> tuple[FastAPI, World, Engine]:
-    if live[2].dialect.name != "sqlite":
-        pytest.skip("SQLite's write lock")
-    return live
+def sqlite_live(fresh_database_url: Any) -> Iterator[tuple[FastAPI, World, Engine]]:
+    """SQLite only (its write lock is the subject), so no PostgreSQL run to skip."""
+    with live_app(fresh_database_url("sqlite")) as running:
+        yield running
 
 
 @pytest.fixture
