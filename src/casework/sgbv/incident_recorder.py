@@ -32,7 +32,7 @@ from casework.core.crypto import keyring
 from casework.core.db import utcnow
 from casework.reference.vocabularies import ConsentPurpose, ReferralStatus, Service
 from casework.referrals.models import Referral
-from casework.sgbv import permissions
+from casework.sgbv import gbvims, permissions
 from casework.sgbv.models import SgbvCase
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -244,9 +244,8 @@ def _occupation(case: SgbvCase) -> str | None:
 
 
 def _delay(case: SgbvCase) -> int | None:
-    if case.first_reported_on is None:
-        return None
-    return (case.first_reported_on - case.occurred_on).days
+    delay = gbvims.reporting_delay(case.occurred_on, case.first_reported_on)
+    return delay[0] if delay else None
 
 
 def reporting_consent_in_force(now: datetime) -> Any:
