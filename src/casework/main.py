@@ -192,7 +192,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             answer["warning"] = warning
         return answer
 
+    # Routes are matched in order: the work list, everyone's home, comes first.
     for router in (
+        work_router,
         auth_router,
         reference_router,
         incidents_router,
@@ -209,7 +211,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         kobo_router,
         attachments_router,
         tasks_router,
-        work_router,
         transfers_router,
     ):
         app.include_router(router)

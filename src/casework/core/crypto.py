@@ -20,7 +20,7 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +43,14 @@ class Keyring:
     active: str
     blind_index_key: bytes
 
+    @cached_property
+    def _ciphers(self) -> dict[str, AESGCM]:
+        # One cipher object per key, not per value: a work list decrypts fifty titles.
+        return {key_id: AESGCM(key) for key_id, key in self.keys.items()}
+
     def encrypt(self, plaintext: str, context: str) -> str:
         nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(self.keys[self.active]).encrypt(nonce, plaintext.encode(), context.encode())
+        sealed = self._ciphers[self.active].encrypt(nonce, plaintext.encode(), context.encode())
         payload = base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
         return f"{FORMAT_VERSION}:{self.active}:{payload}"
 
@@ -54,10 +59,10 @@ class Keyring:
             version, key_id, payload = stored.split(":", 2)
             if version != FORMAT_VERSION:
                 raise DecryptionError(f"unknown format {version!r}")
-            key = self.keys[key_id]
+            cipher = self._ciphers[key_id]
             raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
             nonce, sealed = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
-            return AESGCM(key).decrypt(nonce, sealed, context.encode()).decode()
+            return cipher.decrypt(nonce, sealed, context.encode()).decode()
         except KeyError as exc:
             raise DecryptionError(f"no key {exc} in the keyring") from None
         except (ValueError, InvalidTag) as exc:

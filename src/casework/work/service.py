@@ -32,11 +32,8 @@ from casework.persons.models import Person
 from casework.reference.vocabularies import (
     ReferralStatus,
     Role,
-    Service,
-    TaskKind,
     TaskStatus,
     TransferStatus,
-    Urgency,
 )
 from casework.referrals import permissions as referral_permissions
 from casework.referrals.models import Referral, referral_overdue
@@ -46,7 +43,7 @@ from casework.tasks import permissions as task_permissions
 from casework.tasks.models import Task, task_overdue
 from casework.transfers import permissions as transfer_permissions
 from casework.transfers.models import Transfer
-from casework.work.schemas import WorkCase, WorkList, WorkReferral, WorkTask, WorkTransfer
+from casework.work.schemas import WorkList
 
 CLOSED = "closed"
 # A declined referral stays on its maker's list this long (then it is history).
@@ -71,11 +68,12 @@ TASK_COLUMNS = (
     Task.due_on,
     Task.origin,
 )
-# What a focal point may see of a referral, and all the list shows (never the note).
+# What a focal point may see of a referral, and all the list shows (never the note),
+# named as the work list's fields are.
 REFERRAL_COLUMNS = (
     Referral.id,
     Referral.status,
-    Referral.actor_code,
+    Referral.actor_code.label("actor"),
     Referral.services,
     Referral.urgency,
     Referral.region,
@@ -173,7 +171,13 @@ def _transfers(principal: Principal, limit: int) -> AnySelect | None:
         return None
     sender = aliased(Organization)
     return (
-        select(Transfer.id, Transfer.kind, sender.code, Transfer.region, Transfer.created_at)
+        select(
+            Transfer.id,
+            Transfer.kind,
+            sender.code.label("from_organization"),
+            Transfer.region,
+            Transfer.created_at,
+        )
         .join(sender, sender.id == Transfer.from_organization_id)
         .where(
             Transfer.to_organization_id == principal.organization_id,
@@ -228,54 +232,27 @@ def work_list(session: Session, principal: Principal, limit: int) -> WorkList:
     def rows(query: Any) -> list[Any]:
         return list(connection.execute(query, values).all()) if query is not None else []
 
-    tasks = rows(queries.tasks)
-    referrals = rows(queries.referrals)
-    cases = rows(queries.cases)
-    transfers = rows(queries.transfers)
     today = now.date()
-    return WorkList(
-        tasks=[
-            WorkTask(
-                id=t.id,
-                title=t.title,
-                kind=TaskKind(t.kind),
-                person_id=t.person_id,
-                sgbv_case_id=t.sgbv_case_id,
-                referral_id=t.referral_id,
-                repatriation_file_id=t.repatriation_file_id,
-                due_on=t.due_on,
-                overdue=task_overdue(TaskStatus.open.value, t.due_on, today),
-                automatic=t.origin is not None,
-            )
-            for t in tasks
-        ],
-        cases=[
-            WorkCase(
-                id=c.id, type=c.type, status=c.status, region=c.region, updated_at=c.updated_at
-            )
-            for c in cases
-        ],
-        transfers=[
-            WorkTransfer(
-                id=t.id,
-                kind=t.kind,
-                from_organization=t.code,
-                region=t.region,
-                created_at=t.created_at,
-            )
-            for t in transfers
-        ],
-        referrals=[
-            WorkReferral(
-                id=r.id,
-                status=ReferralStatus(r.status),
-                actor=r.actor_code,
-                services=[Service(s) for s in r.services],
-                urgency=Urgency(r.urgency),
-                region=r.region,
-                due_at=r.due_at,
-                overdue=referral_overdue(r.status, r.due_at, now),
-            )
-            for r in referrals
-        ],
+    # Rows validated in one call, pydantic's core building the 150-odd items: faster
+    # than as many model constructors and enum conversions in Python.
+    return WorkList.model_validate(
+        {
+            "tasks": [
+                {
+                    **t._mapping,
+                    "overdue": task_overdue(TaskStatus.open.value, t.due_on, today),
+                    "automatic": t.origin is not None,
+                }
+                for t in rows(queries.tasks)
+            ],
+            "cases": [c._mapping for c in rows(queries.cases)],
+            "transfers": [t._mapping for t in rows(queries.transfers)],
+            "referrals": [
+                {
+                    **r._mapping,
+                    "overdue": referral_overdue(r.status, r.due_at, now),
+                }
+                for r in rows(queries.referrals)
+            ],
+        }
     )
