@@ -4,9 +4,12 @@
   key; a cell's key is the fractional part of the sum of its records' keys; its published
   count is the true count plus the deviation the perturbation table gives for
   (true count, cell key). The same records always give the same answer; a cell that differs by
-  even one record gets an unrelated deviation. A count the table sends to 0 is published as
-  hidden (``count: null, suppressed: true``); no published count lies in 1..k-1. Every cell,
-  totals included, is protected on its own: a total is the cell of all its records.
+  even one record gets an unrelated deviation. A cell below the threshold (empty included)
+  is always hidden (``count: null, suppressed: true``), and so is a larger one the table
+  sends to 0; every cell of the table is listed, empty ones included
+  (``reports/domains.py``). So no published count lies in 1..k-1, a hidden cell says "0 to
+  D", and no difference of answers can isolate a count of 1 to k-1. Every cell, totals
+  included, is protected on its own: a total is the cell of all its records.
 - ``incidents``: exact. With a threshold set, cells below it are hidden in that table alone (a
   cosmetic rule: incidents are events, and nothing protects them against differencing).
 """
@@ -41,9 +44,26 @@ class Rule:
 
 
 def publish(table: PTable, count: int, key_sum: int) -> int | None:
-    """Cell-key publication: the perturbed count, None when it is 0 for a non-empty cell."""
+    """Cell-key publication: the perturbed count, or None (hidden).
+
+    A cell below the threshold (0 to js records) is always hidden, whatever its key; a
+    larger one is hidden when the table sends it to 0. So a published number always stands
+    for at least k records, and an empty cell looks like a small one.
+    """
+    if count <= table.js:
+        return None
     value = table.perturb(count, cell_key(key_sum))
-    return None if count and value == 0 else value
+    return None if value == 0 else value
+
+
+def possible_counts(table: PTable, published: int | None) -> range:
+    """Every true count that ``publish`` can turn into ``published``: what an answer tells
+    anyone who knows the table. A hidden cell holds 0 to D records (D when the table sends
+    a count of D to 0); a number p, counts of k or more within D of p."""
+    if published is None:
+        return range(0, max(table.preimage(0).stop, table.js + 1))
+    found = table.preimage(published)
+    return range(max(found.start, table.js + 1), found.stop)
 
 
 def rule_for(dataset: Dataset, settings: Settings) -> Rule:

@@ -16,6 +16,7 @@ from casework.core.config import Settings
 from casework.core.db import UTCDateTime
 from casework.core.errors import InvalidInput
 from casework.reference.vocabularies import Role
+from casework.reports import domains
 from casework.reports.datasets import DATASETS, PERIODS, Dataset, dimension_names, period
 from casework.reports.protection import rule_for
 from casework.reports.schemas import AggregateQuery, AggregateResult
@@ -103,12 +104,25 @@ def aggregate(
     stmt = _filtered(stmt, dataset, query, principal)
 
     rule = rule_for(dataset, settings)
+    found = {
+        tuple(cell): (int(count), None if keys is None else int(keys))
+        for *cell, count, keys in session.execute(stmt)
+        if count
+    }
+    if rule.table is None:
+        listed = sorted(found, key=_sort_key)  # events: the cells that hold records
+    else:
+        # People: every cell, the empty ones too, so that a hidden cell does not say
+        # whether anyone is in it (reports/domains.py). Values outside the code set or a
+        # vocabulary (older records) come after.
+        listed = domains.cells(session, dataset, group_by, query, principal, settings.code_set)
+        known = set(listed)
+        listed += sorted((cell for cell in found if cell not in known), key=_sort_key)
     rows = []
     hidden = 0
-    for *cell, count, keys in sorted(session.execute(stmt), key=lambda r: _sort_key(r[:-2])):
-        if not count:
-            continue  # an empty total: nothing to publish
-        published = rule.publish(int(count), None if keys is None else int(keys))
+    for cell in listed:
+        count, keys = found.get(cell, (0, 0))
+        published = rule.publish(count, keys)
         hidden += published is None
         rows.append(
             {

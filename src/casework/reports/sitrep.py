@@ -199,7 +199,7 @@ def as_markdown(figures: dict[str, Any], code_set: str) -> str:
 
 
 def _hidden(protection: dict[str, Any]) -> str:
-    """How a hidden figure reads: its true value lies in 1..D (cell key) or 1..k-1."""
+    """How a hidden figure reads: its true value lies in 0..D (cell key) or 1..k-1."""
     if protection["method"] == "cell_key":
         return f"At most {protection['max_deviation']}"
     return f"Fewer than {protection['threshold']}"
