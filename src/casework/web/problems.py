@@ -73,6 +73,18 @@ DETAILS = frozenset(
         _("This consent was already withdrawn."),
         _("The file could not be stored; try again later."),
         _("Only PDF, JPEG, PNG and WebP files are accepted (judged by their content)."),
+        # Merging duplicate persons (persons/merge.py), shown on the duplicates page too.
+        _("A person cannot be merged into itself."),
+        _("No such person to merge (duplicate_id)."),
+        _("This person was itself merged into another: merge into that one."),
+        _("The duplicate was already merged into another person."),
+        _(
+            "The two persons belong to different organisations: transfer one first "
+            "(a transfer needs a data_sharing consent), then merge."
+        ),
+        _("A pending transfer is decided or cancelled before merging."),
+        _("This person is closed and read-only: reopen it before merging a duplicate into it."),
+        _("This person was merged into another and is read-only: use that person."),
     }
 )
 # Details that carry a value: the value is kept, the words are translated.
