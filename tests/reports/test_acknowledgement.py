@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from casework.referrals.models import Referral
 from casework.referrals.schemas import ReferralTransition
 from tests.factories import World, auth, build_world, make_referral, principal_of
 from tests.reports.test_aggregates import get, published
+from tests.web.helpers import sign_in, web_client
 
 BANDS = ("within_24h", "1_3_days", "3_7_days", "over_7_days", "not_acknowledged")
 # Days between sending and acknowledging, per band (None: never acknowledged).
@@ -165,3 +167,42 @@ def test_the_migration_fills_acknowledgements_from_the_history(
             assert untouched.acknowledgement_minutes is None
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "labels"),
+    [
+        (
+            "en",
+            "Referrals by time to acknowledgement",
+            ["Within 24 hours", "1 to 3 days", "3 to 7 days", "Over 7 days", "Not acknowledged"],
+        ),
+        (
+            "fr",
+            "Références par délai d&#39;accusé de réception",
+            [
+                "En moins de 24 heures",
+                "1 à 3 jours",
+                "3 à 7 jours",
+                "Plus de 7 jours",
+                "Sans accusé de réception",
+            ],
+        ),
+    ],
+)
+def test_the_dashboard_charts_time_to_acknowledgement(
+    app: FastAPI, acknowledged: World, lang: str, title: str, labels: list[str]
+) -> None:
+    client = web_client(app)
+    sign_in(client, "reporting")
+    html = client.get(f"/reports?lang={lang}").text
+    start = html.index('id="chart-acknowledgement"')
+    section = html[start : html.index("</section>", start)]
+    assert title in section
+    positions = [section.index(f">{label}</text>") for label in labels]
+    assert positions == sorted(positions)  # the bands in order
+    assert "/reports/download?dataset=referrals&amp;group_by=acknowledgement" in section
+    # The download is the API's table, protected the same way.
+    download = client.get("/reports/download?dataset=referrals&group_by=acknowledgement&format=hxl")
+    assert download.status_code == 200
+    assert download.text.splitlines()[1].startswith("#status+acknowledgement,")

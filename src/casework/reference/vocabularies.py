@@ -415,7 +415,7 @@ LABELS: dict[type[StrEnum], dict[str, tuple[str, str]]] = {
         "1_3_days": ("1 to 3 days", "1 à 3 jours"),
         "3_7_days": ("3 to 7 days", "3 à 7 jours"),
         "over_7_days": ("Over 7 days", "Plus de 7 jours"),
-        "not_acknowledged": ("Not acknowledged", "Pas encore accusée"),
+        "not_acknowledged": ("Not acknowledged", "Sans accusé de réception"),
     },
     Urgency: {
         "normal": ("Normal", "Normale"),
