@@ -199,7 +199,8 @@ def test_reporting_user_downloads_the_months_csv(visit: Any, live_server: LiveSe
     today = datetime.now(UTC).date()
     start = today.replace(day=1).isoformat()
     tab.goto(f"/reports?from={start}&to={today.isoformat()}")
-    assert tab.page.locator("svg[role=img]").count() == 5
+    assert tab.page.locator("svg[role=img]").count() == 6
+    assert "Références par délai d'accusé de réception" in tab.text()
     assert "Gao" in tab.page.locator("#chart-region + svg").text_content()
     tab.check("reports")
     with tab.page.expect_download() as download:
