@@ -211,3 +211,35 @@ def test_the_token_endpoint_refuses_in_french(client: TestClient, world: World) 
     assert french(as_json, 400)["detail"].startswith(
         "La demande de jeton doit être un formulaire ("
     )
+
+
+def test_a_replayed_problem_speaks_the_replaying_requests_language(
+    client: TestClient, world: World
+) -> None:
+    headers = {**auth(world.user("caseworker_a")), "Idempotency-Key": f"key-{uuid.uuid4()}"}
+    body = person_body()  # the registration number of persons["a"]: refused, 409
+    first = client.post("/api/v1/persons", json=body, headers=headers)
+    assert first.status_code == 409
+    assert first.json()["detail"] == (
+        "Your organisation already registered this registration number."
+    )
+    replayed = client.post("/api/v1/persons", json=body, headers={**headers, **FR})
+    assert replayed.headers.get("idempotency-replayed") == "true"
+    assert french(replayed, 409)["detail"] == (
+        "Votre organisation a déjà enregistré ce numéro d'enregistrement."
+    )
+
+
+def test_an_unexpected_error_is_explained_in_french(app: FastAPI) -> None:
+    """The 500 is rendered outside every middleware (Starlette's ServerErrorMiddleware)."""
+
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/api/v1/boom", boom)
+    client = TestClient(app, raise_server_exceptions=False)
+    response = client.get("/api/v1/boom", headers=FR)
+    assert response.status_code == 500
+    assert response.headers["content-language"] == "fr"
+    detail = response.json()["detail"]
+    assert detail.startswith("Une erreur inattendue"), detail
