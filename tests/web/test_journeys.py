@@ -199,7 +199,8 @@ def test_reporting_user_downloads_the_months_csv(visit: Any, live_server: LiveSe
     today = datetime.now(UTC).date()
     start = today.replace(day=1).isoformat()
     tab.goto(f"/reports?from={start}&to={today.isoformat()}")
-    assert tab.page.locator("svg[role=img]").count() == 5
+    assert tab.page.locator("svg[role=img]").count() == 6
+    assert "Références par délai d'accusé de réception" in tab.text()
     assert "Gao" in tab.page.locator("#chart-region + svg").text_content()
     tab.check("reports")
     with tab.page.expect_download() as download:
@@ -307,3 +308,36 @@ def test_gbv_caseworker_requests_closure_and_a_supervisor_approves(
     supervisor.check("transfer")
     supervisor.goto("/transfers")
     supervisor.check("transfers")
+
+
+def test_supervisor_merges_a_duplicate_person(visit: Any, live_server: LiveServer) -> None:
+    world = live_server.world
+    tab = visit("en", DESKTOP)
+    tab.sign_in("supervisor_a")
+    page = tab.page
+    # The same woman registered a second time, without her phone.
+    tab.goto("/persons/new")
+    page.fill("#f-full_name", "Aminata Maiga")
+    page.fill("#f-registration_number", "MLI-GAO-009555")
+    page.select_option("#f-sex", "female")
+    page.fill("#f-birth_year", "1991")
+    page.select_option("#f-region", "ML07")
+    tab.submit("main form button[type=submit]")
+    twin = page.url.rsplit("/", 1)[1]
+    kept = world.persons["a"].id
+    tab.goto(f"/persons/{kept}")
+    tab.submit("text=Possible duplicates")
+    assert "MLI-GAO-009555" in tab.text()
+    candidate = page.locator(f"details:has(input[name=duplicate_id][value='{twin}'])")
+    candidate.locator("summary").click()
+    candidate.locator("textarea[name=note]").fill("Registered twice at the Gao desk.")
+    candidate.locator("input[name=confirm]").check()
+    tab.check("person-duplicates")
+    tab.submit(f"details:has(input[value='{twin}']) button[type=submit]")
+    assert "Duplicate merged in" in tab.text()
+    assert "Registered twice at the Gao desk." in tab.text()
+    tab.goto(f"/persons/{twin}?lang=fr")
+    tab.language, tab.shots = "fr", "fr-1280"
+    assert "a été fusionnée dans une autre fiche" in tab.text()
+    assert page.locator("#case form").count() == 0  # nothing left to change
+    tab.check("person-merged")

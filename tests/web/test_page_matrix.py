@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from casework.reference.vocabularies import Role
 from casework.web import PAGES
-from tests.factories import PDF, World, add_case_management, build_world
+from tests.factories import PDF, World, add_case_management, build_world, make_person
 from tests.web.helpers import sign_in, web_client
 
 A, S, M, C, G, F, R = (
@@ -263,6 +263,24 @@ PAGE_MATRIX = [
         refused=frozenset({G}),
     ),
     Page(
+        "GET",
+        "/persons/{person_id}/duplicates",
+        CASEWORK,
+        path=lambda w: _person(w) + "/duplicates",
+    ),
+    Page(
+        "POST",
+        "/persons/{person_id}/merge",
+        frozenset({S}),
+        ok=303,
+        path=lambda w: f"/persons/{w.persons['twin_kept'].id}/merge",
+        form=lambda w: {
+            "duplicate_id": str(w.persons["twin"].id),
+            "confirm": "yes",
+            "note": "Registered twice",
+        },
+    ),
+    Page(
         "POST",
         "/attachments",
         CASEWORK,
@@ -481,6 +499,8 @@ OUT_OF_SCOPE: list[tuple[str, Callable[[World], str]]] = [
     ("caseworker_b", lambda w: f"/attachments/{w.attachments['a'].id}"),
     ("supervisor_mopti", lambda w: f"/attachments/{w.attachments['a'].id}"),
     ("caseworker_b", lambda w: f"/transfers/new?person_id={w.persons['a'].id}"),
+    ("caseworker_b", lambda w: _person(w) + "/duplicates"),
+    ("supervisor_mopti", lambda w: _person(w) + "/duplicates"),
     ("gbv_b", lambda w: f"/sgbv-cases/{w.cases['a'].id}"),
     ("caseworker_b", lambda w: f"/tasks/{w.tasks['person_sent'].id}"),
     ("admin", lambda w: "/actors/NO-SUCH-ACTOR"),
@@ -492,6 +512,16 @@ OUT_OF_SCOPE: list[tuple[str, Callable[[World], str]]] = [
 def world(session: Session) -> World:
     """The test world with owners, data-sharing consents and a pending transfer."""
     world = add_case_management(session, build_world(session))
+    # A person of A registered twice, for the supervisor's merge.
+    for key, number in (("twin_kept", "MLI-GAO-000901"), ("twin", "MLI-GAO-000902")):
+        world.persons[key] = make_person(
+            session,
+            world.user("caseworker_a"),
+            registration_number=number,
+            full_name="Moussa Traoré",
+            sex="male",
+            birth_year=1979,
+        )
     session.commit()
     return world
 

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from casework.audit import service as audit_service
 from casework.auth.principal import Principal
 from casework.core.crypto import Keyring, keyring
 from casework.persons import matching, permissions
@@ -380,3 +381,23 @@ def candidates(
     kept = [c for c in scored if c.score >= min_score]
     kept.sort(key=lambda c: (-c.score, str(c.person_id)))
     return kept[:limit]
+
+
+def candidates_read(
+    session: Session,
+    principal: Principal,
+    person: Person,
+    min_score: float = DEFAULT_MIN_SCORE,
+    limit: int = 50,
+) -> list[Candidate]:
+    """``candidates``, with the read audited (which persons were offered): the API and
+    the web page call this one."""
+    found = candidates(session, principal, person, min_score=min_score, limit=limit)
+    audit_service.record(
+        session,
+        "read",
+        "persons",
+        person.id,
+        detail={"view": "duplicates", "candidates": [str(c.person_id) for c in found]},
+    )
+    return found

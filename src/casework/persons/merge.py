@@ -21,6 +21,7 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from casework.attachments.models import Attachment
+from casework.audit import service as audit_service
 from casework.auth.principal import Principal
 from casework.cases import service as case_service
 from casework.consent.models import Consent
@@ -63,7 +64,8 @@ def merge(
     """Merge ``request.duplicate_id`` into ``kept``; returns (kept, moved counts).
 
     Merging again what is already merged into ``kept`` changes nothing and returns
-    (kept, None): a retry after a lost answer is not an error.
+    (kept, None): a retry after a lost answer is not an error. A merge is audited here
+    (on both persons), so the API and the web page record it alike.
     """
     if request.duplicate_id == kept.id:
         raise Conflict("A person cannot be merged into itself.")
@@ -124,6 +126,11 @@ def merge(
     )
     session.execute(delete(PersonNameToken).where(PersonNameToken.person_id == duplicate.id))
     flush_move(session, "person")
+    detail = {"merged": str(duplicate.id), "moved": moved}
+    audit_service.record(session, "merge", "persons", kept.id, detail=detail)
+    audit_service.record(
+        session, "merged_into", "persons", duplicate.id, detail={"into": str(kept.id)}
+    )
     return kept, moved
 
 

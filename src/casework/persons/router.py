@@ -182,15 +182,8 @@ def person_duplicates(
     query: Annotated[DuplicateQuery, Query()],
 ) -> DuplicateList:
     person = person_service.get_readable(session, principal, person_id)
-    found = duplicates.candidates(
+    found = duplicates.candidates_read(
         session, principal, person, min_score=query.min_score, limit=query.limit
-    )
-    audit_service.record(
-        session,
-        "read",
-        "persons",
-        person.id,
-        detail={"view": "duplicates", "candidates": [str(c.person_id) for c in found]},
     )
     return DuplicateList(
         items=[
@@ -215,12 +208,6 @@ def merge_person(
     if_match: IfMatchHeader = None,
 ) -> PersonRead:
     kept = person_service.get_readable(session, principal, person_id)
-    kept, moved = merge_service.merge(session, principal, kept, body, if_match=if_match)
-    if moved is not None:
-        detail = {"merged": str(body.duplicate_id), "moved": moved}
-        audit_service.record(session, "merge", "persons", kept.id, detail=detail)
-        audit_service.record(
-            session, "merged_into", "persons", body.duplicate_id, detail={"into": str(kept.id)}
-        )
+    kept, _moved = merge_service.merge(session, principal, kept, body, if_match=if_match)
     set_etag(response, kept.version)
     return person_service.to_read(session, kept)

@@ -235,6 +235,16 @@ class AttachmentKind(StrEnum):
     other = "other"
 
 
+class AcknowledgementBand(StrEnum):
+    """How long after it was sent a referral was first acknowledged (reports' bands)."""
+
+    within_24h = "within_24h"
+    days_1_3 = "1_3_days"
+    days_3_7 = "3_7_days"
+    over_7_days = "over_7_days"
+    not_acknowledged = "not_acknowledged"
+
+
 class ReferralKind(StrEnum):
     incident = "incident"
     person = "person"
@@ -399,6 +409,13 @@ LABELS: dict[type[StrEnum], dict[str, tuple[str, str]]] = {
         "resettlement": ("Resettlement", "Réinstallation"),
         "repatriation": ("Voluntary repatriation", "Rapatriement volontaire"),
         "other": ("Other", "Autre"),
+    },
+    AcknowledgementBand: {
+        "within_24h": ("Within 24 hours", "En moins de 24 heures"),
+        "1_3_days": ("1 to 3 days", "1 à 3 jours"),
+        "3_7_days": ("3 to 7 days", "3 à 7 jours"),
+        "over_7_days": ("Over 7 days", "Plus de 7 jours"),
+        "not_acknowledged": ("Not acknowledged", "Sans accusé de réception"),
     },
     Urgency: {
         "normal": ("Normal", "Normale"),
@@ -632,6 +649,7 @@ VOCABULARY_NAMES: dict[str, type[StrEnum]] = {
     "consent_given_by": ConsentGivenBy,
     "referral_status": ReferralStatus,
     "referral_kind": ReferralKind,
+    "acknowledgement_band": AcknowledgementBand,
     "attachment_kind": AttachmentKind,
     "task_kind": TaskKind,
     "task_status": TaskStatus,

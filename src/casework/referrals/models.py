@@ -44,6 +44,10 @@ class Referral(TimestampMixin, Base):
     region: Mapped[str] = mapped_column(String(16))
     sent_at: Mapped[datetime | None] = mapped_column()
     due_at: Mapped[datetime | None] = mapped_column()
+    # The first move to acknowledged, and the whole minutes since sent_at then: reports
+    # band the time to acknowledgement from this integer (the same SQL on both databases).
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    acknowledgement_minutes: Mapped[int | None] = mapped_column()
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="RESTRICT")
     )
@@ -75,6 +79,11 @@ class Referral(TimestampMixin, Base):
 
     def overdue(self, now: datetime | None = None) -> bool:
         return referral_overdue(self.status, self.due_at, now or utcnow())
+
+
+def minutes_between(start: datetime, end: datetime) -> int:
+    """Whole minutes from ``start`` to ``end`` (never negative)."""
+    return max(0, int((end - start).total_seconds() // 60))
 
 
 def referral_overdue(status: str, due_at: datetime | None, now: datetime) -> bool:

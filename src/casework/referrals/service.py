@@ -28,7 +28,7 @@ from casework.persons import service as person_service
 from casework.persons.models import Person
 from casework.reference.vocabularies import ReferralKind, ReferralStatus, Role, Urgency
 from casework.referrals import permissions
-from casework.referrals.models import Referral, ReferralEvent
+from casework.referrals.models import Referral, ReferralEvent, minutes_between
 from casework.referrals.schemas import (
     FocalPointReferralRead,
     ReferralCreate,
@@ -231,6 +231,10 @@ def transition(
             else settings.referral_due_hours_normal
         )
         referral.sent_at, referral.due_at = now, now + timedelta(hours=hours)
+    if target == ReferralStatus.acknowledged.value and referral.acknowledged_at is None:
+        referral.acknowledged_at = now
+        if referral.sent_at is not None:
+            referral.acknowledgement_minutes = minutes_between(referral.sent_at, now)
     referral.status = target
     if source == ReferralStatus.on_hold.value:
         referral.on_hold_from = None  # cancelled while on hold

@@ -11,13 +11,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, String, cast, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    case,
+    cast,
+    exists,
+    func,
+    literal_column,
+    select,
+)
 
 from casework.consent.models import Consent
 from casework.core.db import UTCDateTime
 from casework.counselling.models import CounsellingConcern, CounsellingSession
 from casework.incidents.models import Incident
-from casework.reference.vocabularies import ConsentPurpose
+from casework.reference.vocabularies import AcknowledgementBand, ConsentPurpose
 from casework.referrals.models import Referral
 from casework.repatriation.models import RepatriationFile
 from casework.sgbv.models import SgbvCase
@@ -38,6 +49,33 @@ def period(expression: Any, kind: str, dialect: str) -> ColumnElement[str]:
         return func.strftime("%Y", expression)
     quarter = (cast(func.strftime("%m", expression), Integer) + 2) // 3
     return func.strftime("%Y", expression).concat("-Q").concat(cast(quarter, String))
+
+
+# Upper bounds (minutes, exclusive) of the acknowledgement bands, in order.
+ACKNOWLEDGEMENT_BANDS = (
+    (24 * 60, AcknowledgementBand.within_24h),
+    (3 * 24 * 60, AcknowledgementBand.days_1_3),
+    (7 * 24 * 60, AcknowledgementBand.days_3_7),
+)
+
+
+def acknowledgement_band(minutes: Any) -> ColumnElement[str]:
+    """The band of the time from sending to the first acknowledgement: a CASE over the
+    integer stored at acknowledgement, the same SQL on SQLite and PostgreSQL."""
+    return case(
+        (minutes.is_(None), _inline(AcknowledgementBand.not_acknowledged.value)),
+        *(
+            (minutes < literal_column(str(limit)), _inline(band.value))
+            for limit, band in ACKNOWLEDGEMENT_BANDS
+        ),
+        else_=_inline(AcknowledgementBand.over_7_days.value),
+    )
+
+
+def _inline(code: str) -> ColumnElement[str]:
+    # Constants written into the SQL, not bound: PostgreSQL matches the SELECT's CASE with
+    # the GROUP BY's only when both are the same text (bound, they get two parameters).
+    return literal_column(f"'{code}'", String)
 
 
 @dataclass(frozen=True)
@@ -90,6 +128,7 @@ DATASETS: dict[str, Dataset] = {
             "status": Referral.status,
             "urgency": Referral.urgency,
             "kind": Referral.kind,
+            "acknowledgement": acknowledgement_band(Referral.acknowledgement_minutes),
         },
         base=lambda: select().select_from(Referral).where(Referral.sent_at.is_not(None)),
         record_key=Referral.record_key,

@@ -48,6 +48,7 @@ HXL_TAGS = {
     "urgency": "#severity",
     "actor": "#org+code",
     "kind": "#meta+kind",
+    "acknowledgement": "#status+acknowledgement",
     "concern": "#need+type",
     "office": "#loc+name",
     "destination": "#loc+name+dest",

@@ -65,7 +65,9 @@ def panel(session: Session, web: Web, case: case_service.Case) -> dict[str, Any]
     principal = web.me
     kind = case_service.kind_of(case)
     moves: list[Move] = []
-    if case_service.manages(principal, case):
+    # A person merged into another is read-only for good: no move, no form.
+    current = getattr(case, "merged_into_id", None) is None
+    if current and case_service.manages(principal, case):
         for target in kind.workflow.next_statuses(case.status, principal.role):
             rejecting = (
                 case.status == "closure_requested"
@@ -80,7 +82,7 @@ def panel(session: Session, web: Web, case: case_service.Case) -> dict[str, Any]
                     danger=(target == "closed" and case.status == "open") or rejecting,
                 )
             )
-    may_assign = case_service.may_assign(principal, case) and case.status != "closed"
+    may_assign = current and case_service.may_assign(principal, case) and case.status != "closed"
     owners = (
         [
             (u.username, u.username)
@@ -92,7 +94,8 @@ def panel(session: Session, web: Web, case: case_service.Case) -> dict[str, Any]
     )
     pending = case_service.pending_transfer(session, case)
     may_transfer = (
-        principal.role in transfer_permissions.HANDLERS
+        current
+        and principal.role in transfer_permissions.HANDLERS
         and transfer_permissions.may_request(principal, case.owner_id)
         and case.status == "open"
         and pending is None
@@ -120,7 +123,7 @@ def panel(session: Session, web: Web, case: case_service.Case) -> dict[str, Any]
         "pending_transfer": pending,
         "may_transfer": may_transfer,
         "tasks": tasks,
-        "may_add_task": principal.role in task_permissions.HANDLERS,
+        "may_add_task": current and principal.role in task_permissions.HANDLERS,
         "task_subject": (subject_field(case), case.id),
         "new_task_id": new_client_id(),
         "case_history": case_service.history(session, principal, case),

@@ -28,15 +28,17 @@ from casework.consent.schemas import ConsentCreate, ConsentQuery
 from casework.core.config import get_settings
 from casework.core.db import SessionDep
 from casework.core.errors import Conflict, InvalidInput, ProblemError
-from casework.persons import permissions
+from casework.persons import duplicates, permissions
+from casework.persons import merge as merge_service
 from casework.persons import service as person_service
 from casework.persons.models import Person
-from casework.persons.schemas import PersonCreate, PersonQuery
+from casework.persons.schemas import MergeRequest, PersonCreate, PersonQuery
+from casework.reference.vocabularies import Role
 from casework.referrals import service as referral_service
 from casework.referrals.permissions import CREATORS as REFERRERS
 from casework.referrals.schemas import ReferralQuery
 from casework.timeline import service as timeline_service
-from casework.web import case_panel, forms, sessions
+from casework.web import case_panel, forms, problems, sessions
 from casework.web.core import (
     UploadRoute,
     Web,
@@ -191,6 +193,90 @@ def move_person(session: SessionDep, web: WebDep, person_id: uuid.UUID) -> Respo
     if refused:
         return _person_page(session, web, person, problem=refused[0], status=refused[1])
     return web.redirect(f"/persons/{person.id}#case")
+
+
+# --- duplicates and merge ----------------------------------------------------------------
+
+
+def reason_labels(web: Web) -> dict[str, str]:
+    """The reasons ``persons.duplicates`` gives for a candidate, in the reader's language."""
+    _ = web.t.gettext
+    return {
+        "same_registration_number": _("same registration number"),
+        "same_name": _("same name"),
+        "similar_name": _("similar name"),
+        "same_birth_year": _("same year of birth"),
+        "close_birth_year": _("close year of birth"),
+        "same_sex": _("same sex"),
+        "same_phone": _("same phone"),
+    }
+
+
+@router.get("/persons/{person_id}/duplicates")
+def person_duplicates(session: SessionDep, web: WebDep, person_id: uuid.UUID) -> HTMLResponse:
+    principal = web.require(*permissions.HANDLERS)
+    person = person_service.get_readable(session, principal, person_id)
+    return _duplicates_page(session, web, person)
+
+
+def _duplicates_page(
+    session: Session, web: Web, person: Person, *, problem: str | None = None, status: int = 200
+) -> HTMLResponse:
+    """The candidates of ``persons.duplicates`` (the API's), and a supervisor's merge forms."""
+    principal = web.me
+    found = duplicates.candidates_read(session, principal, person)
+    labels = reason_labels(web)
+    candidates = [
+        {
+            "person": person_service.to_read(
+                session, person_service.get_readable(session, principal, c.person_id)
+            ),
+            "score": c.score,
+            "reasons": [labels.get(reason, reason) for reason in c.reasons],
+        }
+        for c in found
+    ]
+    audit_service.record_reads(session, "persons", (c.person_id for c in found))
+    return web.render(
+        "duplicates.html",
+        status=status,
+        title=web.t.gettext("Possible duplicates"),
+        person=person_service.to_read(session, person),
+        candidates=candidates,
+        may_merge=principal.role is Role.supervisor and person.merged_into_id is None,
+        problem=problem,
+    )
+
+
+@router.post("/persons/{person_id}/merge")
+def merge_person(session: SessionDep, web: WebDep, person_id: uuid.UUID) -> Response:
+    """A supervisor merges a candidate into this person, through the API's merge service."""
+    principal = web.require(Role.supervisor)
+    kept = person_service.get_readable(session, principal, person_id)
+    form = web.form
+    version = forms.text(form, "version")
+    try:
+        if forms.text(form, "confirm") != "yes":
+            raise forms.FormInvalid(
+                {"confirm": web.t.gettext("Tick the box once you have checked both records.")}
+            )
+        request = forms.validate(
+            web.t,
+            MergeRequest,
+            {"duplicate_id": forms.text(form, "duplicate_id"), "note": forms.text(form, "note")},
+        )
+        with attempt(session):
+            merge_service.merge(
+                session, principal, kept, request, if_match=f'"{version}"' if version else None
+            )
+    except forms.FormInvalid as exc:
+        message = " ".join(exc.field_messages.values())
+        return _duplicates_page(session, web, kept, problem=message, status=422)
+    except ProblemError as exc:
+        session.refresh(kept)
+        message = problems.translate_detail(exc.detail, web.t.language)
+        return _duplicates_page(session, web, kept, problem=message, status=exc.status)
+    return web.redirect(f"/persons/{kept.id}#case-history")
 
 
 # --- attachments ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from casework.core.db import SessionDep
 from casework.core.errors import InvalidInput
-from casework.reference.vocabularies import IncidentType, ReferralStatus, Role
+from casework.reference.vocabularies import AcknowledgementBand, IncidentType, ReferralStatus, Role
 from casework.reports import service as report_service
 from casework.reports import sitrep as sitrep_service
 from casework.reports.schemas import AggregateQuery
@@ -92,6 +92,8 @@ def dashboard(session: SessionDep, web: WebDep) -> HTMLResponse:
     by_type = _rows(session, web, "incidents", "incident_type", start, end)
     by_actor = _rows(session, web, "referrals", "actor", start, end)
     by_status = _rows(session, web, "referrals", "status", start, end)
+    by_acknowledgement = _rows(session, web, "referrals", "acknowledgement", start, end)
+    band_order = {band.value: index for index, band in enumerate(AcknowledgementBand)}
     charts = [
         _chart(
             "region",
@@ -125,6 +127,17 @@ def dashboard(session: SessionDep, web: WebDep) -> HTMLResponse:
             t.gettext("Referrals by status"),
             [(t.label(ReferralStatus, r["status"]), r["count"]) for r in by_status],
             link("referrals", "status"),
+        ),
+        _chart(
+            "acknowledgement",
+            t.gettext("Referrals by time to acknowledgement"),
+            [
+                (t.label(AcknowledgementBand, r["acknowledgement"]), r["count"])
+                for r in sorted(
+                    by_acknowledgement, key=lambda r: band_order.get(r["acknowledgement"], 99)
+                )
+            ],
+            link("referrals", "acknowledgement"),
         ),
     ]
     return web.render(
