@@ -30,6 +30,7 @@ from casework.auth.principal import Principal
 from casework.core.errors import InvalidInput
 from casework.reference.codesets import get_code_set
 from casework.reference.vocabularies import (
+    AcknowledgementBand,
     AgeGroup,
     Concern,
     DisplacementStatus,
@@ -77,6 +78,7 @@ VALUES: dict[tuple[str, str], Values] = {
     ("referrals", "status"): _vocabulary(ReferralStatus, drop=[ReferralStatus.draft.value]),
     ("referrals", "urgency"): _vocabulary(Urgency),
     ("referrals", "kind"): _vocabulary(ReferralKind),
+    ("referrals", "acknowledgement"): _vocabulary(AcknowledgementBand),
     ("sgbv", "gbv_type"): _vocabulary(GbvType),
     # GBVIMS intake: empty for cases recorded without it.
     ("sgbv", "survivor_age_group"): _vocabulary(GbvimsAgeGroup, optional=True),
@@ -90,6 +92,14 @@ VALUES: dict[tuple[str, str], Values] = {
     ("counselling", "population_group"): _vocabulary(PopulationGroup, optional=True),
     ("counselling", "concern"): _vocabulary(Concern),
     ("repatriation", "status"): _vocabulary(RepatriationStatus),
+}
+
+# Free text (or codes no vocabulary lists): every value found in the whole dataset.
+FREE_TEXT = {
+    ("counselling", "office"),
+    ("repatriation", "destination"),
+    ("repatriation", "country_of_origin"),
+    ("repatriation", "country_of_asylum"),
 }
 
 # Query filters that narrow a dimension of the same name to one value.
@@ -153,6 +163,8 @@ def _domain(
     values = VALUES.get((dataset.name, name))
     if values is not None:
         return values(session)
+    # FREE_TEXT, and (tests/reports/test_domains.py makes sure none is left) any dimension
+    # added without a domain of its own.
     return _found(session, dataset, name)
 
 

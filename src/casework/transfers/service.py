@@ -90,6 +90,13 @@ def request_transfer(
     session: Session, principal: Principal, data: TransferCreate
 ) -> tuple[Transfer, bool]:
     case = _subject(session, principal, data)
+    # Requests for one case take turns: its row is locked before the checks read anything,
+    # so a second request waits, then sees the first one's pending transfer (409). Without
+    # the lock, a request that read "no pending transfer" just before the first committed
+    # took the next history position and made a second pending transfer.
+    model = type(case)
+    session.execute(select(model.id).where(model.id == case.id).with_for_update())
+    session.refresh(case)
     case_service.require_current(case)
     kind = case_service.kind_of(case)
     if not permissions.may_request(principal, case.owner_id):
