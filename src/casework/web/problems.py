@@ -227,17 +227,19 @@ class LocalizeProblems:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        language = negotiate(None, None, header_value(scope, b"accept-language"), "en")
         start: Message | None = None
         chunks: list[bytes] = []
+        language = "en"
 
         async def localizing_send(message: Message) -> None:
-            nonlocal start
+            nonlocal start, language
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                if not headers.get("content-type", "").startswith(PROBLEM_MEDIA_TYPE):
+                # Every response passes here: the common case costs one look at the headers.
+                if not _is_problem(message):
                     await send(message)
                     return
+                headers = MutableHeaders(scope=message)
+                language = negotiate(None, None, header_value(scope, b"accept-language"), "en")
                 if "accept-language" not in headers.get("vary", "").lower():
                     headers.append("Vary", "Accept-Language")
                 if language == "en" or "content-language" in headers:
@@ -262,6 +264,14 @@ class LocalizeProblems:
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, localizing_send)
+
+
+def _is_problem(start: Message) -> bool:
+    problem = PROBLEM_MEDIA_TYPE.encode()
+    return any(
+        name.lower() == b"content-type" and value.startswith(problem)
+        for name, value in start.get("headers", ())
+    )
 
 
 def _localizing(original: Handler) -> Handler:
