@@ -204,6 +204,30 @@ def upsert_insert(session: Session, model: Any) -> Any:
     return sqlite_insert(model)
 
 
+def _track_writes(engine: Engine) -> None:
+    """Mark a connection whose transaction wrote something (``_only_read``)."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _mark(
+        connection: Connection,
+        _cursor: Any,
+        statement: str,
+        _parameters: Any,
+        context: Any,
+        _executemany: bool,
+    ) -> None:
+        if not connection.info.get(_WROTE) and _writes(statement, context):
+            connection.info[_WROTE] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _forget(connection: Connection) -> None:
+        connection.info.pop(_WROTE, None)
+
+
+_WROTE = "casework_wrote"
+
+
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     # Database errors must never echo row values (names, codes) into logs or traces.
     kwargs.setdefault("hide_parameters", True)
@@ -214,9 +238,11 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_engine(url, **kwargs)
+    _track_writes(engine)
+    return engine
 
 
 @lru_cache(maxsize=4)
@@ -262,7 +288,21 @@ async def get_session() -> AsyncIterator[Session]:
     except BaseException:
         await run_in_threadpool(_roll_back_and_close, session)
         raise
-    await run_in_threadpool(_commit_and_close, session)
+    if _only_read(session):
+        # Ending a transaction that wrote nothing waits for no lock and flushes nothing
+        # to disk: quicker here than the hop to a worker thread (about 0.1 ms).
+        _commit_and_close(session)
+    else:
+        await run_in_threadpool(_commit_and_close, session)
+
+
+def _only_read(session: Session) -> bool:
+    """Nothing to flush, and no statement of the transaction so far wrote anything."""
+    if session.new or session.dirty or session.deleted:
+        return False
+    if not session.in_transaction():
+        return True
+    return not session.connection().info.get(_WROTE, False)
 
 
 def _commit_and_close(session: Session) -> None:
