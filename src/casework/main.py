@@ -40,6 +40,7 @@ from casework.core.middleware import (
 from casework.core.migrations import is_at_head
 from casework.core.nul import RejectNulMiddleware
 from casework.core.observability import configure_logging, metrics_payload
+from casework.core.routing import OneHopRoute
 from casework.counselling.router import router as counselling_router
 from casework.idempotency.middleware import IdempotencyMiddleware
 from casework.incidents.router import router as incidents_router
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=scheduler.lifespan,
     )
+    app.router.route_class = OneHopRoute  # the probes and /metrics below
     openapi.install(app)
     install_docs(app)
     install_error_handlers(app)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 from sqlalchemy import select
 
 from casework.actors import service as actor_service
@@ -13,9 +13,10 @@ from casework.core.concurrency import IfMatchHeader, check_if_match, set_etag
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
 from casework.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, keyset_page
+from casework.core.routing import api_router
 from casework.reference.vocabularies import Role
 
-router = APIRouter(prefix="/api/v1/actors", tags=["actors"])
+router = api_router(prefix="/api/v1/actors", tags=["actors"])
 
 # Everyone who handles cases may see whom they can refer to; reporting tools may not.
 READERS = tuple(role for role in Role if role is not Role.reporting)

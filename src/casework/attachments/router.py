@@ -4,7 +4,7 @@ import uuid
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
@@ -17,9 +17,10 @@ from casework.core.config import get_settings
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
 from casework.core.pagination import Page
+from casework.core.routing import api_router
 from casework.reference.vocabularies import AttachmentKind
 
-router = APIRouter(prefix="/api/v1/attachments", tags=["attachments"])
+router = api_router(prefix="/api/v1/attachments", tags=["attachments"])
 
 Handler = Annotated[Principal, Depends(allow(*permissions.HANDLERS))]
 

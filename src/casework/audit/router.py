@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from casework.audit import service as audit_service
 from casework.audit.models import AuditEntry
@@ -11,9 +11,10 @@ from casework.auth.principal import allow
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
 from casework.core.pagination import Page, keyset_page
+from casework.core.routing import api_router
 from casework.reference.vocabularies import Role
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = api_router(prefix="/api/v1/audit", tags=["audit"])
 
 
 @router.get(

@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from sqlalchemy import select
 
 from casework.auth import apikeys, service
@@ -33,11 +33,12 @@ from casework.core.errors import (
 )
 from casework.core.nul import reject_nul
 from casework.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, keyset_page
+from casework.core.routing import api_router
 from casework.reference.vocabularies import Role
 
 # No router-wide tag: each route names its one tag (a router tag would be added to the
 # route's own, listing organisation and API-key routes twice in the documentation).
-router = APIRouter(prefix="/api/v1")
+router = api_router(prefix="/api/v1")
 
 AdminDep = Annotated[Principal, Depends(allow(Role.admin))]
 AUTH_ERRORS = problem_responses(401, 403, 422)

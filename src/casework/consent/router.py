@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from casework.audit import service as audit_service
 from casework.auth.principal import Principal, allow
@@ -14,8 +14,9 @@ from casework.core.concurrency import IfMatchHeader, set_etag
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
 from casework.core.pagination import Page
+from casework.core.routing import api_router
 
-router = APIRouter(prefix="/api/v1/consents", tags=["consent"])
+router = api_router(prefix="/api/v1/consents", tags=["consent"])
 
 Handler = Annotated[Principal, Depends(allow(*permissions.HANDLERS))]
 

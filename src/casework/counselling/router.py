@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from casework.auth.principal import Principal, allow
 from casework.core.concurrency import IfMatchHeader, set_etag
@@ -11,6 +11,7 @@ from casework.core.config import get_settings
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
 from casework.core.pagination import Page
+from casework.core.routing import api_router
 from casework.counselling import permissions
 from casework.counselling import service as counselling_service
 from casework.counselling.schemas import (
@@ -20,7 +21,7 @@ from casework.counselling.schemas import (
     CounsellingUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/counselling-sessions", tags=["counselling"])
+router = api_router(prefix="/api/v1/counselling-sessions", tags=["counselling"])
 
 Handler = Annotated[Principal, Depends(allow(*permissions.HANDLERS))]
 

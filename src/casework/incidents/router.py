@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from casework.audit import service as audit_service
 from casework.auth.principal import Principal, allow
@@ -12,6 +12,7 @@ from casework.core.config import get_settings
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
 from casework.core.pagination import Page
+from casework.core.routing import api_router
 from casework.incidents import permissions
 from casework.incidents import service as incident_service
 from casework.incidents.schemas import (
@@ -23,7 +24,7 @@ from casework.incidents.schemas import (
     IncidentUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+router = api_router(prefix="/api/v1/incidents", tags=["incidents"])
 
 Creator = Annotated[Principal, Depends(allow(*permissions.CREATORS))]
 Reader = Annotated[Principal, Depends(allow(*permissions.READERS))]

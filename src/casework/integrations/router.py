@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Response
+from fastapi import Body, Depends, Header, Response
 from pydantic import Field, StringConstraints
 from sqlalchemy import select
 
@@ -13,12 +13,13 @@ from casework.auth.principal import Principal, allow
 from casework.core.db import SessionDep
 from casework.core.errors import Unauthorized, problem_responses
 from casework.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, keyset_page
+from casework.core.routing import api_router
 from casework.core.schemas import ReadModel, WriteModel
 from casework.integrations import kobo
 from casework.integrations.models import KoboForm, KoboSubmission
 from casework.reference.vocabularies import Role
 
-router = APIRouter(prefix="/api/v1/integrations/kobo", tags=["kobo"])
+router = api_router(prefix="/api/v1/integrations/kobo", tags=["kobo"])
 Admin = Annotated[Principal, Depends(allow(Role.admin))]
 FormCode = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$"), Field(examples=["gao_incidents"])

@@ -3,17 +3,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from casework.auth.principal import ANY_ROLE, CurrentPrincipal, allow
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
 from casework.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, keyset_page
+from casework.core.routing import api_router
 from casework.core.schemas import ReadModel
 from casework.notifications import service as notification_service
 from casework.notifications.models import UserNotification
 
-router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
+router = api_router(prefix="/api/v1/notifications", tags=["notifications"])
 
 
 class NotificationRead(ReadModel):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from casework.audit import service as audit_service
 from casework.auth.principal import Principal, allow
@@ -14,6 +14,7 @@ from casework.core.config import get_settings
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
 from casework.core.pagination import Page
+from casework.core.routing import api_router
 from casework.persons import duplicates, permissions
 from casework.persons import merge as merge_service
 from casework.persons import service as person_service
@@ -31,7 +32,7 @@ from casework.reference.vocabularies import Role
 from casework.timeline import service as timeline_service
 from casework.timeline.schemas import Timeline
 
-router = APIRouter(prefix="/api/v1/persons", tags=["persons"])
+router = api_router(prefix="/api/v1/persons", tags=["persons"])
 
 Handler = Annotated[Principal, Depends(allow(*permissions.HANDLERS))]
 Supervisor = Annotated[Principal, Depends(allow(Role.supervisor))]

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from casework.auth.principal import ANY_ROLE, allow
 from casework.core.config import get_settings
 from casework.core.errors import problem_responses
+from casework.core.routing import api_router
 from casework.reference.codesets import code_sets, get_code_set
 from casework.reference.schemas import Admin2Read, ReferenceRead, RegionRead, Term
 from casework.reference.vocabularies import LABELS, VOCABULARY_NAMES
 
-router = APIRouter(prefix="/api/v1", tags=["reference"])
+router = api_router(prefix="/api/v1", tags=["reference"])
 
 
 @router.get(

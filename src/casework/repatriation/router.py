@@ -3,13 +3,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from casework.auth.principal import Principal, allow
 from casework.core.concurrency import IfMatchHeader, set_etag
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
 from casework.core.pagination import Page
+from casework.core.routing import api_router
 from casework.repatriation import permissions
 from casework.repatriation import service as repatriation_service
 from casework.repatriation.schemas import (
@@ -21,7 +22,7 @@ from casework.repatriation.schemas import (
     RepatriationUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/repatriation-files", tags=["repatriation"])
+router = api_router(prefix="/api/v1/repatriation-files", tags=["repatriation"])
 
 Handler = Annotated[Principal, Depends(allow(*permissions.HANDLERS))]
 

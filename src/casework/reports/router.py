@@ -3,7 +3,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -12,6 +12,7 @@ from casework.core.config import get_settings
 from casework.core.conventions import JSON, check_accept
 from casework.core.db import SessionDep
 from casework.core.errors import InvalidInput, problem_responses
+from casework.core.routing import api_router
 from casework.reference.vocabularies import Role
 from casework.reports import service as report_service
 from casework.reports import sitrep as sitrep_service
@@ -19,7 +20,7 @@ from casework.reports.schemas import AggregateQuery, AggregateResult, Protection
 from casework.sgbv import incident_recorder
 from casework.sgbv.schemas import IncidentRecorderQuery
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = api_router(prefix="/api/v1/reports", tags=["reports"])
 
 Reporter = Annotated[
     Principal, Depends(allow(Role.reporting, Role.supervisor, Role.admin, api_keys=True))

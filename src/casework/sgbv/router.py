@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from casework.audit import service as audit_service
 from casework.auth.principal import Principal, allow
@@ -14,11 +14,12 @@ from casework.core.config import get_settings
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
 from casework.core.pagination import Page
+from casework.core.routing import api_router
 from casework.sgbv import permissions
 from casework.sgbv import service as sgbv_service
 from casework.sgbv.schemas import SgbvCaseCreate, SgbvCaseQuery, SgbvCaseRead, SgbvCaseUpdate
 
-router = APIRouter(prefix="/api/v1/sgbv-cases", tags=["sgbv"])
+router = api_router(prefix="/api/v1/sgbv-cases", tags=["sgbv"])
 
 Handler = Annotated[Principal, Depends(allow(*permissions.HANDLERS))]
 

@@ -3,18 +3,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from casework.auth.principal import Principal, allow
 from casework.core.concurrency import IfMatchHeader, set_etag
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
 from casework.core.pagination import Page
+from casework.core.routing import api_router
 from casework.tasks import permissions
 from casework.tasks import service as task_service
 from casework.tasks.schemas import TaskCreate, TaskQuery, TaskRead, TaskUpdate
 
-router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+router = api_router(prefix="/api/v1/tasks", tags=["tasks"])
 
 Handler = Annotated[Principal, Depends(allow(*permissions.HANDLERS))]
 

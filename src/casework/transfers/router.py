@@ -3,13 +3,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from casework.auth.principal import Principal, allow
 from casework.core.concurrency import IfMatchHeader, set_etag
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
 from casework.core.pagination import Page
+from casework.core.routing import api_router
 from casework.transfers import permissions
 from casework.transfers import service as transfer_service
 from casework.transfers.schemas import (
@@ -20,7 +21,7 @@ from casework.transfers.schemas import (
     TransferTransition,
 )
 
-router = APIRouter(prefix="/api/v1/transfers", tags=["transfers"])
+router = api_router(prefix="/api/v1/transfers", tags=["transfers"])
 
 Handler = Annotated[Principal, Depends(allow(*permissions.HANDLERS))]
 

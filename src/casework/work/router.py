@@ -2,16 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from casework.auth.principal import Principal, allow
 from casework.core.db import SessionDep
 from casework.core.errors import problem_responses
+from casework.core.routing import api_router
 from casework.reference.vocabularies import Role
 from casework.work import service as work_service
 from casework.work.schemas import WorkList
 
-router = APIRouter(prefix="/api/v1/me", tags=["work"])
+router = api_router(prefix="/api/v1/me", tags=["work"])
 
 # Everyone who works on cases, referrals or incidents; reporting tools never see rows.
 WORKERS = tuple(role for role in Role if role is not Role.reporting)
