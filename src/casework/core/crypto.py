@@ -130,9 +130,19 @@ def build_keyring(keys_spec: str, active: str | None, blind_index_key: str) -> K
 
 
 def keyring() -> Keyring:
+    """The configured keyring; looked up once per settings object, since every encrypted
+    value read asks for it (fifty times for one work list)."""
+    global _current
     from casework.core.config import get_settings
 
-    return get_settings().keyring()
+    settings = get_settings()
+    current = _current
+    if current is None or current[0] is not settings:
+        current = _current = (settings, settings.keyring())
+    return current[1]
+
+
+_current: tuple[object, Keyring] | None = None
 
 
 class EncryptedText(TypeDecorator[str]):
