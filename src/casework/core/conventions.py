@@ -18,6 +18,7 @@ endpoint) register themselves with :func:`exempt` and check for themselves.
 from __future__ import annotations
 
 import email.message
+import inspect
 import types
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -90,7 +91,8 @@ def _rules(route: APIRoute) -> RouteRules:
     body = None
     if route.body_field is not None:
         body = "form" if _is_form(route) else "json"
-    return RouteRules(query, body, produces(route), route.endpoint in _EXEMPT)
+    # The endpoint as written (core/routing.py hands FastAPI a wrapper around it).
+    return RouteRules(query, body, produces(route), inspect.unwrap(route.endpoint) in _EXEMPT)
 
 
 def _query_fields(dependant: Dependant) -> Iterator[Any]:

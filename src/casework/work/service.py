@@ -58,6 +58,7 @@ FINAL_REFERRAL_STATUSES = (
 
 
 AnySelect = Select[*tuple[Any, ...]]
+AnyCompound = CompoundSelect[*tuple[Any, ...]]
 
 
 def _id(column: Any) -> Any:
@@ -66,7 +67,6 @@ def _id(column: Any) -> Any:
     return type_coerce(column, String).label(column.key)
 
 
-AnyCompound = CompoundSelect[*tuple[Any, ...]]
 TASK_COLUMNS = (
     _id(Task.id),
     Task.title,
