@@ -223,6 +223,36 @@ def test_sgbv_counts_only_cases_with_reporting_consent(
         assert gao(after) == {"count": published(left), "suppressed": published(left) is None}
 
 
+def test_a_consent_not_yet_given_is_not_counted(
+    client: TestClient, may: World, session: Session
+) -> None:
+    """The aggregates and the Incident Recorder count one rule: a reporting consent given,
+    not withdrawn, and not dated after now (a row written past the API's own check)."""
+    gbv = may.user("gbv_a")
+    cases = [make_case(session, gbv, survivor_code=f"GAO-2026-3{n:02d}") for n in range(12)]
+    consents = [
+        make_consent(
+            session,
+            gbv,
+            sgbv_case_id=str(case.id),
+            purpose="reporting",
+            actors=[],
+            services=[],
+            given_by="survivor",
+        )
+        for case in cases
+    ]
+    for consent in consents[6:]:
+        consent.given_at = datetime.now(UTC) + timedelta(days=2)
+    for case in cases:
+        case.record_key = 0  # cell key 0: 6 cases publish as 5, 12 as 7
+    session.commit()
+    body = get(client, may.user("reporting"), dataset="sgbv", group_by="region")
+    given = cases[:6]
+    assert gao(body) == {"count": published(given), "suppressed": published(given) is None}
+    assert (published(given), published(cases)) == (5, 7)  # the rule tells the two apart
+
+
 def gao(body: dict[str, Any]) -> dict[str, Any]:
     """Gao's cell of a table by region; every other region is listed, and hidden (empty)."""
     rows = {row.pop("region"): row for row in body["rows"]}

@@ -18,19 +18,18 @@ from sqlalchemy import (
     String,
     case,
     cast,
-    exists,
     func,
     literal_column,
     select,
 )
 
-from casework.consent.models import Consent
-from casework.core.db import UTCDateTime
+from casework.core.db import UTCDateTime, utcnow
 from casework.counselling.models import CounsellingConcern, CounsellingSession
 from casework.incidents.models import Incident
-from casework.reference.vocabularies import AcknowledgementBand, ConsentPurpose
+from casework.reference.vocabularies import AcknowledgementBand
 from casework.referrals.models import Referral
 from casework.repatriation.models import RepatriationFile
+from casework.sgbv.incident_recorder import reporting_consent_in_force
 from casework.sgbv.models import SgbvCase
 
 PERIODS = ("month", "quarter", "year")
@@ -91,14 +90,6 @@ class Dataset:
     filters: dict[str, Any] = field(default_factory=dict)
 
 
-def _reporting_consent_in_force() -> ColumnElement[bool]:
-    return exists().where(
-        Consent.sgbv_case_id == SgbvCase.id,
-        Consent.purpose == ConsentPurpose.reporting.value,
-        Consent.withdrawn_at.is_(None),
-    )
-
-
 DATASETS: dict[str, Dataset] = {
     "incidents": Dataset(
         name="incidents",
@@ -151,7 +142,7 @@ DATASETS: dict[str, Dataset] = {
             "perpetrator_relationship": SgbvCase.perpetrator_relationship,
         },
         # Only cases whose survivor consented to anonymous statistics (GBVIMS practice).
-        base=lambda: select().select_from(SgbvCase).where(_reporting_consent_in_force()),
+        base=lambda: select().select_from(SgbvCase).where(reporting_consent_in_force(utcnow())),
         record_key=SgbvCase.record_key,
         filters={"gbv_type": SgbvCase.gbv_type},
     ),

@@ -249,6 +249,8 @@ def _delay(case: SgbvCase) -> int | None:
 
 
 def reporting_consent_in_force(now: datetime) -> Any:
+    """The survivor consented to anonymous statistics (GBVIMS practice), and has not
+    withdrawn it: what the Incident Recorder and the ``sgbv`` aggregates both count."""
     return exists().where(
         Consent.sgbv_case_id == SgbvCase.id,
         Consent.purpose == ConsentPurpose.reporting.value,
