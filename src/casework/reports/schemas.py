@@ -66,7 +66,8 @@ class AggregateResult(BaseModel):
     threshold: int = Field(description="No published count lies in 1..threshold-1")
     protection: Protection
     rows: list[dict[str, Any]] = Field(
-        description="One row per non-empty cell: the dimensions, count (null when "
-        "hidden) and suppressed"
+        description="One row per cell: the dimensions, count (null when hidden) and "
+        "suppressed. Incidents: the cells that hold records. People: every cell of the "
+        "dimensions' values, empty ones included, hidden like small ones"
     )
     suppressed_cells: int
