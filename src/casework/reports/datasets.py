@@ -33,6 +33,8 @@ from casework.sgbv.incident_recorder import reporting_consent_in_force
 from casework.sgbv.models import SgbvCase
 
 PERIODS = ("month", "quarter", "year")
+# Query filters on a dimension of the same name (a filtered dimension has that one value).
+FILTERS = ("incident_type", "gbv_type", "status", "actor")
 
 
 def period(expression: Any, kind: str, dialect: str) -> ColumnElement[str]:

@@ -26,7 +26,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casework.actors.models import Actor
-from casework.auth.principal import Principal
 from casework.core.errors import InvalidInput
 from casework.reference.codesets import get_code_set
 from casework.reference.vocabularies import (
@@ -43,11 +42,10 @@ from casework.reference.vocabularies import (
     ReferralKind,
     ReferralStatus,
     RepatriationStatus,
-    Role,
     Sex,
     Urgency,
 )
-from casework.reports.datasets import PERIODS, Dataset
+from casework.reports.datasets import FILTERS, PERIODS, Dataset
 from casework.reports.schemas import AggregateQuery
 
 # The most cells a people table may have; past it, a caller narrows the table (fewer
@@ -102,22 +100,20 @@ FREE_TEXT = {
     ("repatriation", "country_of_asylum"),
 }
 
-# Query filters that narrow a dimension of the same name to one value.
-FILTERS = ("incident_type", "gbv_type", "status", "actor")
-
 
 def cells(
     session: Session,
     dataset: Dataset,
     group_by: Sequence[str],
     query: AggregateQuery,
-    principal: Principal,
+    regions: set[str] | None,
     code_set: str,
 ) -> list[tuple[Any, ...]]:
     """Every combination of the dimensions' values, in the table's order; a 422 past
     ``MAX_CELLS``."""
-    regions = _regions(query, principal, code_set)
-    domains = [_domain(session, dataset, name, query, regions, code_set) for name in group_by]
+    # The code set's regions the report counts (``service.covered_regions``: None is all).
+    covered = [r for r in get_code_set(code_set).regions if regions is None or r in regions]
+    domains = [_domain(session, dataset, name, query, covered, code_set) for name in group_by]
     size = 1
     for values in domains:
         size *= len(values)
@@ -131,16 +127,6 @@ def cells(
             errors=[{"loc": ["query", "group_by"], "msg": reason, "type": "too_many_cells"}],
         )
     return list(itertools.product(*domains))
-
-
-def _regions(query: AggregateQuery, principal: Principal, code_set: str) -> list[str]:
-    """The regions a table covers: the code set's, within the filter and the caller's."""
-    regions = list(get_code_set(code_set).regions)
-    if query.region:
-        regions = [r for r in regions if r in set(query.region)]
-    if principal.role is Role.supervisor and principal.regions:
-        regions = [r for r in regions if r in principal.regions]
-    return regions
 
 
 def _domain(

@@ -17,7 +17,14 @@ from casework.core.db import UTCDateTime
 from casework.core.errors import InvalidInput
 from casework.reference.vocabularies import Role
 from casework.reports import domains
-from casework.reports.datasets import DATASETS, PERIODS, Dataset, dimension_names, period
+from casework.reports.datasets import (
+    DATASETS,
+    FILTERS,
+    PERIODS,
+    Dataset,
+    dimension_names,
+    period,
+)
 from casework.reports.protection import rule_for
 from casework.reports.schemas import AggregateQuery, AggregateResult
 
@@ -116,7 +123,9 @@ def aggregate(
         # People: every cell, the empty ones too, so that a hidden cell does not say
         # whether anyone is in it (reports/domains.py). Values outside the code set or a
         # vocabulary (older records) come after.
-        listed = domains.cells(session, dataset, group_by, query, principal, settings.code_set)
+        listed = domains.cells(
+            session, dataset, group_by, query, covered_regions(query, principal), settings.code_set
+        )
         known = set(listed)
         listed += sorted((cell for cell in found if cell not in known), key=_sort_key)
     rows = []
@@ -151,15 +160,10 @@ def _filtered(stmt: Any, dataset: Dataset, query: AggregateQuery, principal: Pri
             stmt = stmt.where(dataset.date < _bound(query.date_to + timedelta(days=1), True))
         else:
             stmt = stmt.where(dataset.date <= query.date_to)
-    regions = set(query.region or [])
-    if principal.role is Role.supervisor and principal.regions:
-        # Supervisors' reports are limited to their regions.
-        regions = regions & principal.regions if regions else set(principal.regions)
-        if not regions:
-            regions = {"-"}  # asked only for regions outside their scope: nothing
-    if regions:
+    regions = covered_regions(query, principal)
+    if regions is not None:
         stmt = stmt.where(dataset.region.in_(sorted(regions)))
-    for name in ("incident_type", "gbv_type", "status", "actor"):
+    for name in FILTERS:
         value = getattr(query, name)
         if value is None:
             continue
@@ -171,6 +175,15 @@ def _filtered(stmt: Any, dataset: Dataset, query: AggregateQuery, principal: Pri
             )
         stmt = stmt.where(column == value)
     return stmt
+
+
+def covered_regions(query: AggregateQuery, principal: Principal) -> set[str] | None:
+    """The regions a report counts (None: every region): the ``region`` filter, and for a
+    supervisor with regions, only theirs (possibly none at all)."""
+    regions = set(query.region) if query.region else None
+    if principal.role is Role.supervisor and principal.regions:
+        regions = regions & principal.regions if regions is not None else set(principal.regions)
+    return regions
 
 
 def _bound(day: date, is_moment: bool) -> date | datetime:
