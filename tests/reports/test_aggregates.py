@@ -186,26 +186,32 @@ def test_an_incident_threshold_hides_small_cells_cheaply(
     assert body["suppressed_cells"] == 2
 
 
+def consented_cases(
+    session: Session, gbv: Any, code_prefix: str, count: int
+) -> tuple[list[Any], list[Any]]:
+    """``count`` SGBV cases whose survivor consented to anonymous statistics, and the
+    consents."""
+    cases = [make_case(session, gbv, survivor_code=f"{code_prefix}{n:02d}") for n in range(count)]
+    consents = [
+        make_consent(
+            session,
+            gbv,
+            sgbv_case_id=str(case.id),
+            purpose="reporting",
+            actors=[],
+            services=[],
+            given_by="survivor",
+        )
+        for case in cases
+    ]
+    return cases, consents
+
+
 def test_sgbv_counts_only_cases_with_reporting_consent(
     client: TestClient, may: World, session: Session
 ) -> None:
     gbv = may.user("gbv_a")
-    consented = []
-    cases = []
-    for n in range(6):
-        case = make_case(session, gbv, survivor_code=f"GAO-2026-1{n:02d}")
-        cases.append(case)
-        consented.append(
-            make_consent(
-                session,
-                gbv,
-                sgbv_case_id=str(case.id),
-                purpose="reporting",
-                actors=[],
-                services=[],
-                given_by="survivor",
-            )
-        )
+    cases, consented = consented_cases(session, gbv, "GAO-2026-1", 6)
     for n in range(3):
         make_case(session, gbv, survivor_code=f"GAO-2026-2{n:02d}")  # no reporting consent
     session.commit()
@@ -228,20 +234,7 @@ def test_a_consent_not_yet_given_is_not_counted(
 ) -> None:
     """The aggregates and the Incident Recorder count one rule: a reporting consent given,
     not withdrawn, and not dated after now (a row written past the API's own check)."""
-    gbv = may.user("gbv_a")
-    cases = [make_case(session, gbv, survivor_code=f"GAO-2026-3{n:02d}") for n in range(12)]
-    consents = [
-        make_consent(
-            session,
-            gbv,
-            sgbv_case_id=str(case.id),
-            purpose="reporting",
-            actors=[],
-            services=[],
-            given_by="survivor",
-        )
-        for case in cases
-    ]
+    cases, consents = consented_cases(session, may.user("gbv_a"), "GAO-2026-3", 12)
     for consent in consents[6:]:
         consent.given_at = datetime.now(UTC) + timedelta(days=2)
     for case in cases:
